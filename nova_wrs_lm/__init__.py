@@ -1,0 +1,1 @@
+"""nova-wrs-lm: per-instance live-migration policy for OpenStack Nova."""

@@ -1,0 +1,26 @@
+"""``nova-wrs-lm``: the package's command line."""
+
+import argparse
+import sys
+
+from nova_wrs_lm.cmd import explain
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog='nova-wrs-lm',
+        description='Per-instance live-migration policy for OpenStack Nova.')
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+    commands.required = True
+    explain.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The ``[wrs_lm]`` group of nova.conf: every option of the package.
+
+Options whose value is a spec-table default are generated from
+:mod:`nova_wrs_lm.spec_table`; their range is the setting's rule.
+"""
+
+from oslo_config import cfg
+from oslo_config import types
+
+from nova_wrs_lm import spec_table
+from nova_wrs_lm.spec_types import OwnOption
+
+GROUP = 'wrs_lm'
+
+wrs_lm_group = cfg.OptGroup(
+    GROUP,
+    title='nova-wrs-lm options',
+    help='Per-instance live-migration policy and host-failure handling.')
+
+
+class _SettingValue(types.Integer):
+    """An integer option whose valid values are a spec-table setting's."""
+
+    def __init__(self, setting):
+        rule = setting.value
+        super().__init__(min=min((rule.minimum,) + rule.also),
+                         max=rule.maximum, type_name='integer value')
+        self._setting = setting
+
+    def __call__(self, value):
+        number = super().__call__(value)
+        if not self._setting.value.accepts(number):
+            raise ValueError(
+                'must be %s' % self._setting.value.rule())
+        return number
+
+
+def _table_opts():
+    opts = []
+    for setting in spec_table.SETTINGS:
+        default = setting.default
+        if not isinstance(default, OwnOption):
+            continue
+        opts.append(cfg.Opt(
+            default.name,
+            type=_SettingValue(setting),
+            default=default.default,
+            help='%s Valid values: %s (%s).' % (
+                default.help, setting.value.rule(), setting.unit)))
+    return opts
+
+
+_OTHER_OPTS = [
+    cfg.StrOpt(
+        'host_down_instance_state',
+        default='stopped',
+        choices=[
+            ('stopped', 'Instances on a host reported down become STOPPED '
+                        '(vm_state stopped, power_state shutdown), as the '
+                        'OPNFV Doctor specification says.'),
+            ('error', 'Instances on a host reported down become ERROR with '
+                      'a fault saying the host was reported down; an '
+                      'evacuation then brings them back ACTIVE.'),
+        ],
+        help='State given to the instances of a host that an external '
+             'monitor reports down through ``PUT /os-hosts/{host}`` with '
+             '``host_down_reported``. Nova\'s evacuate keeps a STOPPED '
+             'instance stopped on its new host, so pick ``error`` when '
+             'recovery is evacuation-based (Masakari, a VIM) and the '
+             'instances must come back running.'),
+    cfg.FloatOpt(
+        'failover_segment_weight_multiplier',
+        default=1.0,
+        min=0.0,
+        help='Multiplier of FailoverSegmentWeigher. For a move within a '
+             'segment whose recovery method is rh_priority, reserved hosts '
+             'weigh more; with auto_priority, non-reserved hosts weigh '
+             'more. 0 turns the weigher off; raise it to let the segment '
+             'order dominate other weighers.'),
+]
+
+
+_OPTS = _table_opts() + _OTHER_OPTS
+
+
+def register_opts(conf):
+    """Register the ``[wrs_lm]`` group on ``conf`` (idempotent)."""
+    conf.register_group(wrs_lm_group)
+    conf.register_opts(_OPTS, group=wrs_lm_group)
+
+
+def list_opts():
+    """Entry point of ``oslo.config.opts`` (oslo-config-generator)."""
+    return [(wrs_lm_group, list(_OPTS))]

@@ -1,0 +1,1 @@
+"""Flavor extra-spec validators registered with Nova."""

@@ -1,0 +1,138 @@
+"""Glance metadata definitions (metadefs) generated from the spec table.
+
+Horizon builds its flavor extra-spec, image property and server metadata
+forms from Glance's metadefs catalogue.  Settings are grouped by the
+sources they are read from, one namespace per group, so that a form never
+offers a key that is ignored where it is set (auto-converge and tunnelling
+are not read from images).  Load the files with
+``glance-manage db_load_metadefs <dir>``.
+"""
+
+import json
+import os
+
+from nova.conf import libvirt as nova_libvirt_conf
+
+from nova_wrs_lm import spec_table
+from nova_wrs_lm.spec_types import (
+    FLAVOR,
+    IMAGE,
+    INSTANCE,
+    Fixed,
+    NovaOption,
+    OwnOption,
+)
+
+#: Where the generated files live inside the package and in ``etc/``.
+PACKAGE_DIR = os.path.join(os.path.dirname(__file__), 'metadefs_data')
+
+_RESOURCE_TYPES = {
+    FLAVOR: {'name': 'OS::Nova::Flavor', 'prefix': 'hw:wrs:'},
+    IMAGE: {'name': 'OS::Glance::Image', 'prefix': 'hw_wrs_'},
+    INSTANCE: {'name': 'OS::Nova::Server', 'prefix': 'hw:wrs:',
+               'properties_target': 'metadata'},
+}
+
+#: One namespace per set of sources; the key is the sorted source tuple.
+_NAMESPACES = {
+    (FLAVOR, IMAGE, INSTANCE): (
+        'OS::Compute::WRSLiveMigration',
+        'compute-wrs-live-migration.json',
+        'Live migration limits (nova-wrs-lm)',
+        'Timeout and maximum downtime of live migrations. Set on a flavor, '
+        'an image or a server; see each property for how the values '
+        'combine.'),
+    (FLAVOR, INSTANCE): (
+        'OS::Compute::WRSLiveMigrationPolicy',
+        'compute-wrs-live-migration-policy.json',
+        'Live migration policy (nova-wrs-lm)',
+        'Auto-converge and tunnelling of live migrations. Set on a flavor '
+        'or a server (server metadata overrides the flavor); image '
+        'properties are not read.'),
+}
+
+
+def _nova_default(default):
+    for _group, opts in nova_libvirt_conf.list_opts().items():
+        for opt in opts:
+            if opt.name == default.name:
+                return opt.default
+    raise LookupError(default)
+
+
+def _default(setting):
+    default = setting.default
+    if isinstance(default, OwnOption):
+        return default.default
+    if isinstance(default, Fixed):
+        return default.value
+    if isinstance(default, NovaOption):
+        return _nova_default(default)
+    raise TypeError(default)
+
+
+def _suffix(setting, source):
+    key = setting.canonical(source)
+    prefix = _RESOURCE_TYPES[source]['prefix']
+    if not key.startswith(prefix):
+        raise ValueError('%s does not start with %s' % (key, prefix))
+    return key[len(prefix):]
+
+
+def _property(setting):
+    rule = setting.value
+    default = _default(setting)
+    description = '%s Valid values: %s. Precedence: %s.' % (
+        setting.help, rule.rule(), setting.precedence.describe())
+    if isinstance(setting.default, NovaOption):
+        description += ' Default: [%s] %s of nova.conf (%s).' % (
+            setting.default.group, setting.default.name,
+            rule.format(default))
+    prop = {'title': setting.title, 'description': description,
+            'type': rule.type_name, 'default': default}
+    if rule.type_name == 'integer':
+        prop['minimum'] = min((rule.minimum,) + rule.also)
+        if rule.maximum is not None:
+            prop['maximum'] = rule.maximum
+    return prop
+
+
+def namespaces():
+    """Return ``{file name: namespace document}``."""
+    docs = {}
+    for setting in spec_table.SETTINGS:
+        sources = tuple(s for s in (FLAVOR, IMAGE, INSTANCE)
+                        if s in setting.keys)
+        name, filename, display, description = _NAMESPACES[sources]
+        suffixes = {_suffix(setting, s) for s in sources}
+        if len(suffixes) != 1:
+            raise ValueError('%s has different names per source: %s' % (
+                setting.name, sorted(suffixes)))
+        doc = docs.setdefault(filename, {
+            'namespace': name,
+            'display_name': display,
+            'description': description,
+            'visibility': 'public',
+            'protected': True,
+            'resource_type_associations': [
+                dict(_RESOURCE_TYPES[s]) for s in sources],
+            'properties': {},
+        })
+        doc['properties'][suffixes.pop()] = _property(setting)
+    return docs
+
+
+def render(doc):
+    return json.dumps(doc, indent=4, sort_keys=True) + '\n'
+
+
+def write(directory):
+    """Write every namespace file into ``directory``; return the paths."""
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for filename, doc in sorted(namespaces().items()):
+        path = os.path.join(directory, filename)
+        with open(path, 'w') as f:
+            f.write(render(doc))
+        paths.append(path)
+    return paths

@@ -1,0 +1,142 @@
+"""The live-migration spec table: the single source of truth.
+
+Every key, alias, range, default, precedence rule and gate of the package
+is declared here, once.  The extra-spec validators, the resolver, the
+``[wrs_lm]`` options, the Glance metadefs, the ``explain`` CLI and the docs
+table are all generated from :data:`SETTINGS`.
+"""
+
+from nova_wrs_lm.spec_types import (
+    FLAVOR,
+    IMAGE,
+    INSTANCE,
+    Boolean,
+    FirstSet,
+    Fixed,
+    Gate,
+    IntRange,
+    LowestNonZero,
+    NovaOption,
+    OwnOption,
+    Setting,
+)
+
+TIMEOUT = Setting(
+    name='live_migration_timeout',
+    title='Live migration timeout',
+    unit='seconds',
+    help=('Seconds a live migration may run before it is aborted (or '
+          'forced to complete, per [libvirt] live_migration_timeout_action). '
+          '0 means no timeout.'),
+    value=IntRange(minimum=120, maximum=800, also=(0,)),
+    keys={
+        FLAVOR: ('hw:wrs:live_migration_timeout', 'hw:live_migration_timeout'),
+        IMAGE: ('hw_wrs_live_migration_timeout', 'hw_live_migration_timeout'),
+        INSTANCE: ('hw:wrs:live_migration_timeout',
+                   'hw:live_migration_timeout'),
+    },
+    precedence=LowestNonZero((FLAVOR, IMAGE, INSTANCE)),
+    default=OwnOption(
+        name='default_timeout',
+        default=180,
+        help=('Live migration timeout in seconds used when neither the '
+              'flavor, the image nor the instance metadata sets one. 0 '
+              'disables the timeout. Raise it for large or busy instances '
+              'on slow migration networks.')),
+)
+
+MAX_DOWNTIME = Setting(
+    name='live_migration_max_downtime',
+    title='Live migration maximum downtime',
+    unit='milliseconds',
+    help=('Largest pause of the instance, in milliseconds, that the final '
+          'switch-over of a live migration may cause. The downtime is raised '
+          'in steps up to this value.'),
+    value=IntRange(minimum=100),
+    keys={
+        FLAVOR: ('hw:wrs:live_migration_max_downtime',),
+        IMAGE: ('hw_wrs_live_migration_max_downtime',),
+        INSTANCE: ('hw:wrs:live_migration_max_downtime',
+                   'hw_wrs_live_migration_max_downtime'),
+    },
+    precedence=FirstSet((FLAVOR, INSTANCE, IMAGE)),
+    default=NovaOption('libvirt', 'live_migration_downtime'),
+)
+
+AUTO_CONVERGE = Setting(
+    name='live_migration_auto_converge',
+    title='Live migration auto-converge',
+    unit='boolean',
+    help=('Let the hypervisor throttle the instance\'s vCPUs when it dirties '
+          'memory faster than it can be copied, so that the migration '
+          'converges.'),
+    value=Boolean(),
+    keys={
+        FLAVOR: ('hw:wrs:live_migration_auto_converge',
+                 'hw:wrs:live_migration_permit_auto_converge'),
+        INSTANCE: ('hw:wrs:live_migration_auto_converge',
+                   'hw:wrs:live_migration_permit_auto_converge'),
+    },
+    ignored={
+        IMAGE: ('hw_wrs_live_migration_auto_converge',
+                'hw_wrs_live_migration_permit_auto_converge'),
+    },
+    precedence=FirstSet((INSTANCE, FLAVOR)),
+    default=Fixed(True, 'enabled'),
+    gates=(
+        Gate('libvirt', 'live_migration_permit_auto_converge', True,
+             '[libvirt] live_migration_permit_auto_converge is false'),
+        Gate('libvirt', 'live_migration_permit_post_copy', False,
+             '[libvirt] live_migration_permit_post_copy is true '
+             '(post-copy is used instead of auto-converge)'),
+    ),
+)
+
+TUNNEL = Setting(
+    name='live_migration_tunnel',
+    title='Live migration tunnelling',
+    unit='boolean',
+    help=('Carry the migration data through the libvirtd connection '
+          '(VIR_MIGRATE_TUNNELLED with VIR_MIGRATE_PEER2PEER) instead of a '
+          'direct hypervisor connection.'),
+    value=Boolean(),
+    keys={
+        FLAVOR: ('hw:wrs:live_migration_tunnel',),
+        INSTANCE: ('hw:wrs:live_migration_tunnel',),
+    },
+    ignored={
+        IMAGE: ('hw_wrs_live_migration_tunnel',),
+    },
+    precedence=FirstSet((INSTANCE, FLAVOR)),
+    default=NovaOption('libvirt', 'live_migration_tunnelled'),
+    gates=(
+        Gate('libvirt', 'live_migration_with_native_tls', False,
+             '[libvirt] live_migration_with_native_tls is true (native TLS '
+             'replaces tunnelling)'),
+    ),
+)
+
+#: The table, in the order settings are reported.
+SETTINGS = (TIMEOUT, MAX_DOWNTIME, AUTO_CONVERGE, TUNNEL)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def keys_for(source):
+    """Map every key (canonical and alias) read from ``source`` to its
+    setting."""
+    return {key: setting
+            for setting in SETTINGS
+            for key in setting.keys.get(source, ())}
+
+
+def all_keys():
+    """Map every key of every source to its setting (for validation of
+    user input wherever it is given)."""
+    found = {}
+    for setting in SETTINGS:
+        for keys in list(setting.keys.values()) + list(
+                setting.ignored.values()):
+            for key in keys:
+                found[key] = setting
+    return found

@@ -1,0 +1,200 @@
+"""The vocabulary the spec table is written in.
+
+Each class here is declarative data plus the one behaviour that belongs to
+it (parsing a value, formatting its rule).  The table itself is
+:mod:`nova_wrs_lm.spec_table`.
+"""
+
+import dataclasses
+import typing as ty
+
+from oslo_utils import strutils
+
+FLAVOR = 'flavor'
+IMAGE = 'image'
+INSTANCE = 'instance'
+DEFAULT = 'default'
+CONFIG = 'config'
+
+#: Every place a value can be stored, in the order they are reported.
+SOURCES = (FLAVOR, IMAGE, INSTANCE)
+
+
+class InvalidValue(ValueError):
+    """A stored or supplied value breaks its setting's rule."""
+
+    def __init__(self, key, value, message):
+        super().__init__(message)
+        self.key = key
+        self.value = value
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True)
+class IntRange:
+    """An integer with a lower bound, an optional upper bound and values
+    that are accepted outside the range (``also``)."""
+
+    minimum: int
+    maximum: int | None = None
+    also: tuple[int, ...] = ()
+
+    type_name = 'integer'
+
+    def rule(self):
+        if self.maximum is None:
+            text = f'an integer greater than or equal to {self.minimum}'
+        else:
+            text = f'in the range {self.minimum} to {self.maximum}'
+        if self.also:
+            extra = ' or '.join(str(v) for v in self.also)
+            text = f'{extra} or {text}'
+        return text
+
+    def accepts(self, number):
+        if number in self.also:
+            return True
+        if number < self.minimum:
+            return False
+        return self.maximum is None or number <= self.maximum
+
+    def parse(self, raw):
+        if isinstance(raw, bool):
+            raise ValueError(raw)
+        if isinstance(raw, int):
+            number = raw
+        else:
+            text = str(raw).strip()
+            if not text or not text.lstrip('+-').isdigit():
+                raise ValueError(raw)
+            number = int(text)
+        if not self.accepts(number):
+            raise ValueError(raw)
+        return number
+
+    def format(self, value):
+        return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Boolean:
+    """A boolean spelled as ``oslo_utils.strutils.bool_from_string`` with
+    ``strict=True`` accepts it (true/false, yes/no, on/off, 1/0, t/f,
+    y/n; any case)."""
+
+    type_name = 'boolean'
+
+    def rule(self):
+        return 'a boolean (true or false)'
+
+    def parse(self, raw):
+        if isinstance(raw, bool):
+            return raw
+        return strutils.bool_from_string(str(raw), strict=True)
+
+    def format(self, value):
+        return 'true' if value else 'false'
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnOption:
+    """The default comes from an option of this package's ``[wrs_lm]``
+    group; the option itself is generated from this entry."""
+
+    name: str
+    default: ty.Any
+    help: str
+    group: str = 'wrs_lm'
+
+
+@dataclasses.dataclass(frozen=True)
+class NovaOption:
+    """The default comes from an option Nova registers."""
+
+    group: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Fixed:
+    """A built-in default."""
+
+    value: ty.Any
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class LowestNonZero:
+    """The lowest non-zero value among the sources that set one wins; when
+    every set value is 0 the result is 0.  Ties go to the first source in
+    ``order``."""
+
+    order: tuple[str, ...]
+
+    def describe(self):
+        return ('lowest non-zero value among %s; 0 only if every set value '
+                'is 0' % ', '.join(self.order))
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstSet:
+    """The first source in ``order`` that sets a value wins."""
+
+    order: tuple[str, ...]
+
+    def describe(self):
+        return ' > '.join(self.order)
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """A Nova option that must have ``required`` for a ``True`` value of
+    the setting to be applied; otherwise the setting is applied as
+    ``False`` with ``reason``."""
+
+    group: str
+    option: str
+    required: bool
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One live-migration setting: every spelling, its rule, its default
+    and how the sources combine."""
+
+    name: str
+    title: str
+    unit: str
+    help: str
+    value: IntRange | Boolean
+    keys: dict[str, tuple[str, ...]]
+    precedence: LowestNonZero | FirstSet
+    default: OwnOption | NovaOption | Fixed
+    gates: tuple[Gate, ...] = ()
+    #: Spellings that are recognised in a source that is not read, so that
+    #: the resolver can report them as ignored.
+    ignored: dict[str, tuple[str, ...]] = dataclasses.field(
+        default_factory=dict)
+
+    def message(self, key):
+        """The whole 400 message for an invalid value of ``key``."""
+        return f'{key} must be {self.value.rule()}'
+
+    def parse(self, key, raw):
+        """Return the typed value of ``raw`` or raise :class:`InvalidValue`
+        naming ``key``."""
+        try:
+            return self.value.parse(raw)
+        except (TypeError, ValueError):
+            raise InvalidValue(key, raw, self.message(key)) from None
+
+    def canonical(self, source):
+        return self.keys[source][0]
+
+    def aliases(self, source):
+        return self.keys[source][1:]
+
+    def sources(self):
+        """Sources that are read, in the order the precedence names them."""
+        return tuple(s for s in self.precedence.order if s in self.keys)

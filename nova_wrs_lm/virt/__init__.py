@@ -1,0 +1,1 @@
+"""The libvirt side of nova-wrs-lm: flags, monitor and driver."""
