@@ -8,7 +8,7 @@ import testtools
 
 
 def main():
-    stream = subprocess.run(['stestr', 'last', '--subunit'],
+    stream = subprocess.run([sys.executable, '-m', 'stestr', 'last', '--subunit'],
                             capture_output=True, check=False).stdout
     result = testtools.StreamSummary()
     case = subunit.ByteStreamToStreamResult(
