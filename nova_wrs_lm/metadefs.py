@@ -11,17 +11,11 @@ are not read from images).  Load the files with
 import json
 import os
 
-from nova.conf import libvirt as nova_libvirt_conf
-
 from nova_wrs_lm import spec_table
-from nova_wrs_lm.spec_types import (
-    FLAVOR,
-    IMAGE,
-    INSTANCE,
-    Fixed,
-    NovaOption,
-    OwnOption,
-)
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import IMAGE
+from nova_wrs_lm.spec_types import INSTANCE
+from nova_wrs_lm.spec_types import NovaOption
 
 #: Where the generated files live inside the package and in ``etc/``.
 PACKAGE_DIR = os.path.join(os.path.dirname(__file__), 'metadefs_data')
@@ -52,25 +46,6 @@ _NAMESPACES = {
 }
 
 
-def _nova_default(default):
-    for _group, opts in nova_libvirt_conf.list_opts().items():
-        for opt in opts:
-            if opt.name == default.name:
-                return opt.default
-    raise LookupError(default)
-
-
-def _default(setting):
-    default = setting.default
-    if isinstance(default, OwnOption):
-        return default.default
-    if isinstance(default, Fixed):
-        return default.value
-    if isinstance(default, NovaOption):
-        return _nova_default(default)
-    raise TypeError(default)
-
-
 def _suffix(setting, source):
     key = setting.canonical(source)
     prefix = _RESOURCE_TYPES[source]['prefix']
@@ -81,13 +56,12 @@ def _suffix(setting, source):
 
 def _property(setting):
     rule = setting.value
-    default = _default(setting)
+    default = setting.default.registered()
     description = '%s Valid values: %s. Precedence: %s.' % (
         setting.help, rule.rule(), setting.precedence.describe())
     if isinstance(setting.default, NovaOption):
-        description += ' Default: [%s] %s of nova.conf (%s).' % (
-            setting.default.group, setting.default.name,
-            rule.format(default))
+        description += ' Default: %s (%s).' % (
+            setting.default.describe(), rule.format(default))
     prop = {'title': setting.title, 'description': description,
             'type': rule.type_name, 'default': default}
     if rule.type_name == 'integer':

@@ -12,19 +12,14 @@ import dataclasses
 import typing as ty
 
 from nova_wrs_lm import spec_table
-from nova_wrs_lm.spec_types import (
-    CONFIG,
-    DEFAULT,
-    FLAVOR,
-    IMAGE,
-    INSTANCE,
-    Fixed,
-    InvalidValue,
-    LowestNonZero,
-    NovaOption,
-    OwnOption,
-    Setting,
-)
+from nova_wrs_lm.spec_types import CONFIG
+from nova_wrs_lm.spec_types import DEFAULT
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import IMAGE
+from nova_wrs_lm.spec_types import INSTANCE
+from nova_wrs_lm.spec_types import InvalidValue
+from nova_wrs_lm.spec_types import LowestNonZero
+from nova_wrs_lm.spec_types import Setting
 
 #: Why a stored value did not count.
 INVALID = 'invalid'
@@ -158,21 +153,11 @@ def _pick(setting, candidates):
     return candidates[0]
 
 
-def default_value(setting, conf):
-    """The value a setting has when no source sets it."""
-    default = setting.default
-    if isinstance(default, (OwnOption, NovaOption)):
-        return getattr(getattr(conf, default.group), default.name)
-    if isinstance(default, Fixed):
-        return default.value
-    raise TypeError(default)
-
-
 def _resolve_one(setting, stores, conf, strict, ignored):
     candidates = list(_candidates(setting, stores, strict, ignored))
     picked = _pick(setting, candidates)
     if picked is None:
-        value, source, key = default_value(setting, conf), DEFAULT, None
+        value, source, key = setting.default.current(conf), DEFAULT, None
     else:
         value, source, key = picked.value, picked.source, picked.key
     for gate in setting.gates:

@@ -6,20 +6,18 @@ is declared here, once.  The extra-spec validators, the resolver, the
 table are all generated from :data:`SETTINGS`.
 """
 
-from nova_wrs_lm.spec_types import (
-    FLAVOR,
-    IMAGE,
-    INSTANCE,
-    Boolean,
-    FirstSet,
-    Fixed,
-    Gate,
-    IntRange,
-    LowestNonZero,
-    NovaOption,
-    OwnOption,
-    Setting,
-)
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import IMAGE
+from nova_wrs_lm.spec_types import INSTANCE
+from nova_wrs_lm.spec_types import Boolean
+from nova_wrs_lm.spec_types import FirstSet
+from nova_wrs_lm.spec_types import Fixed
+from nova_wrs_lm.spec_types import Gate
+from nova_wrs_lm.spec_types import IntRange
+from nova_wrs_lm.spec_types import LowestNonZero
+from nova_wrs_lm.spec_types import NovaOption
+from nova_wrs_lm.spec_types import OwnOption
+from nova_wrs_lm.spec_types import Setting
 
 TIMEOUT = Setting(
     name='live_migration_timeout',

@@ -96,8 +96,19 @@ class Boolean:
         return 'true' if value else 'false'
 
 
+class _ConfigDefault:
+    """A default read from a nova.conf option (``group``, ``name``)."""
+
+    def current(self, conf):
+        """The value ``conf`` has for the option."""
+        return getattr(getattr(conf, self.group), self.name)
+
+    def describe(self):
+        return '[%s] %s' % (self.group, self.name)
+
+
 @dataclasses.dataclass(frozen=True)
-class OwnOption:
+class OwnOption(_ConfigDefault):
     """The default comes from an option of this package's ``[wrs_lm]``
     group; the option itself is generated from this entry."""
 
@@ -106,13 +117,30 @@ class OwnOption:
     help: str
     group: str = 'wrs_lm'
 
+    def registered(self):
+        """The option's default when nova.conf does not set it."""
+        return self.default
+
 
 @dataclasses.dataclass(frozen=True)
-class NovaOption:
+class NovaOption(_ConfigDefault):
     """The default comes from an option Nova registers."""
 
     group: str
     name: str
+
+    def registered(self):
+        """The default Nova registers for the option."""
+        from nova.conf import libvirt as nova_libvirt_conf
+
+        for opts in nova_libvirt_conf.list_opts().values():
+            for opt in opts:
+                if opt.name == self.name:
+                    return opt.default
+        raise LookupError(self.describe())
+
+    def describe(self):
+        return "Nova's [%s] %s" % (self.group, self.name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +149,15 @@ class Fixed:
 
     value: ty.Any
     label: str
+
+    def current(self, conf):
+        return self.value
+
+    def registered(self):
+        return self.value
+
+    def describe(self):
+        return 'built-in: %s' % self.label
 
 
 @dataclasses.dataclass(frozen=True)

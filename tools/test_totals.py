@@ -8,8 +8,9 @@ import testtools
 
 
 def main():
-    stream = subprocess.run([sys.executable, '-m', 'stestr', 'last', '--subunit'],
-                            capture_output=True, check=False).stdout
+    stream = subprocess.run(
+        [sys.executable, '-m', 'stestr', 'last', '--subunit'],
+        capture_output=True, check=False).stdout
     result = testtools.StreamSummary()
     case = subunit.ByteStreamToStreamResult(
         __import__('io').BytesIO(stream), non_subunit_name='stdout')

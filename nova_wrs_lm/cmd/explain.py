@@ -7,14 +7,10 @@ import sys
 from nova_wrs_lm import config_loader
 from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
-from nova_wrs_lm.spec_types import (
-    FLAVOR,
-    IMAGE,
-    INSTANCE,
-    InvalidValue,
-    NovaOption,
-    OwnOption,
-)
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import IMAGE
+from nova_wrs_lm.spec_types import INSTANCE
+from nova_wrs_lm.spec_types import InvalidValue
 from nova_wrs_lm.virt import migration_flags
 
 #: Exit status for invalid input (as argparse uses for usage errors).
@@ -87,11 +83,7 @@ def _rows(policy):
         choice = policy[setting.name]
         where = choice.key or ''
         if choice.source == 'default':
-            default = setting.default
-            if isinstance(default, (OwnOption, NovaOption)):
-                where = '[%s] %s' % (default.group, default.name)
-            else:
-                where = 'built-in (%s)' % default.label
+            where = setting.default.describe()
         if choice.reason:
             where = '%s; wanted %s from %s' % (
                 choice.reason, setting.value.format(choice.requested),

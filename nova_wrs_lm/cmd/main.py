@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from nova_wrs_lm.cmd import explain
+from nova_wrs_lm.cmd import generate
 
 
 def _parser():
@@ -13,6 +14,7 @@ def _parser():
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     commands.required = True
     explain.add_parser(commands)
+    generate.add_parser(commands)
     return parser
 
 

@@ -7,11 +7,12 @@ that Nova's own ``nova.api.validation.extra_specs.validators.validate()``
 message as the whole 400 ``message``.
 """
 
-from nova.api.validation.extra_specs import base
 from nova import exception
+from nova.api.validation.extra_specs import base
 
 from nova_wrs_lm import spec_table
-from nova_wrs_lm.spec_types import FLAVOR, InvalidValue
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import InvalidValue
 
 
 class _TableValidator(base.ExtraSpecValidator):
