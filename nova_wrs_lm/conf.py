@@ -12,10 +12,15 @@ from nova_wrs_lm.spec_types import OwnOption
 
 GROUP = 'wrs_lm'
 
-wrs_lm_group = cfg.OptGroup(
-    GROUP,
-    title='nova-wrs-lm options',
-    help='Per-instance live-migration policy and host-failure handling.')
+
+
+def _group():
+    # A new OptGroup per ConfigOpts: oslo.config keeps overrides in the
+    # group object, so sharing one would leak overrides between configs.
+    return cfg.OptGroup(
+        GROUP,
+        title='nova-wrs-lm options',
+        help='Per-instance live-migration policy and host-failure handling.')
 
 
 class _SettingValue(types.Integer):
@@ -85,10 +90,10 @@ _OPTS = _table_opts() + _OTHER_OPTS
 
 def register_opts(conf):
     """Register the ``[wrs_lm]`` group on ``conf`` (idempotent)."""
-    conf.register_group(wrs_lm_group)
-    conf.register_opts(_OPTS, group=wrs_lm_group)
+    conf.register_group(_group())
+    conf.register_opts(_OPTS, group=GROUP)
 
 
 def list_opts():
     """Entry point of ``oslo.config.opts`` (oslo-config-generator)."""
-    return [(wrs_lm_group, list(_OPTS))]
+    return [(_group(), list(_OPTS))]

@@ -14,7 +14,11 @@ def load(config_files=()):
     """Return a ConfigOpts with ``[libvirt]`` and ``[wrs_lm]`` registered
     and ``config_files`` (nova.conf and friends) parsed."""
     conf = cfg.ConfigOpts()
-    nova_libvirt_conf.register_opts(conf)
+    # Register Nova's [libvirt] options under a group of this ConfigOpts:
+    # nova.conf.libvirt.register_opts() would share Nova's OptGroup object,
+    # and oslo.config keeps overrides in it.
+    for group, opts in nova_libvirt_conf.list_opts().items():
+        conf.register_opts(opts, group=getattr(group, 'name', group))
     wrs_conf.register_opts(conf)
     conf(args=[], project='nova', default_config_files=list(config_files))
     return conf
