@@ -11,6 +11,8 @@ export PATH="$VENV/bin:$PATH"
 
 echo "== ruff"
 ruff check nova_wrs_lm nova tests benchmarks tools
+echo "== reno lint"
+reno lint >/dev/null
 echo "== stestr"
 status=0
 stestr run --concurrency "${WRS_LM_TEST_CONCURRENCY:-2}" "$@" || status=$?

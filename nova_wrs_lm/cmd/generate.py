@@ -1,7 +1,8 @@
 """``nova-wrs-lm generate``: write the files derived from the spec table.
 
 ``metadefs``: the Glance metadefs namespaces (into the package and
-``etc/metadefs``); ``docs``: the Markdown table of keys (``doc/``).
+``etc/metadefs``); ``docs``: the Markdown table of keys (``doc/`` and
+README.md).
 """
 
 import os
@@ -38,4 +39,10 @@ def run(args, out=None):
         with open(path, 'w') as f:
             f.write(docs_table.render())
         out.write('wrote %s\n' % path)
+        if not args.output_dir:
+            with open('README.md') as f:
+                readme = docs_table.render_readme(f.read())
+            with open('README.md', 'w') as f:
+                f.write(readme)
+            out.write('wrote README.md\n')
     return 0

@@ -102,3 +102,10 @@ class DocsTableTest(testtools.TestCase):
                          _read('doc', docs_table.FILENAME),
                          'doc/spec-table.md is stale: run nova-wrs-lm '
                          'generate docs')
+
+    def test_readme_table_is_current(self):
+        readme = _read('README.md')
+        self.assertEqual(docs_table.render_readme(readme), readme,
+                         'README.md spec table is stale: run nova-wrs-lm '
+                         'generate docs')
+        self.assertIn('hw:wrs:live_migration_timeout', readme)
