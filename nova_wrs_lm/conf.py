@@ -75,13 +75,16 @@ _OTHER_OPTS = [
              'instances must come back running.'),
     cfg.FloatOpt(
         'failover_segment_weight_multiplier',
-        default=1.0,
+        default=10.0,
         min=0.0,
         help='Multiplier of FailoverSegmentWeigher. For a move within a '
              'segment whose recovery method is rh_priority, reserved hosts '
-             'weigh more; with auto_priority, non-reserved hosts weigh '
-             'more. 0 turns the weigher off; raise it to let the segment '
-             'order dominate other weighers.'),
+             'weigh 1 and active hosts 0; with auto_priority, the reverse. '
+             'Nova adds every weigher\'s normalised weight (0 to 1) times '
+             'its multiplier, and its stock weighers together can move a '
+             'host by about 8, so keep this above the sum of the other '
+             'weighers\' multipliers for the segment order to decide. 0 '
+             'turns the weigher off.'),
 ]
 
 

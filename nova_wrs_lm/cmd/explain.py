@@ -7,6 +7,7 @@ import sys
 from nova_wrs_lm import config_loader
 from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
+from nova_wrs_lm.cmd import server_source
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
@@ -54,6 +55,8 @@ def add_parser(commands):
     parser.add_argument(
         '--example', action='store_true',
         help='explain a built-in example flavor, image and server')
+    # --server UUID: the stores come from a cloud (server_source).
+    server_source.add_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -146,9 +149,10 @@ def _print_table(stores, policy, plan, out):
     out.write(_table(rows, ('libvirt', 'applied')) + '\n')
 
 
-def explain(stores, conf, fmt, out):
-    """Resolve ``stores`` strictly and write the explanation to ``out``."""
-    policy = resolver.resolve(conf, strict=True, **stores)
+def explain(stores, conf, fmt, out, strict=True):
+    """Resolve ``stores`` (strictly: user input) and write the explanation
+    to ``out``."""
+    policy = resolver.resolve(conf, strict=strict, **stores)
     plan = _libvirt(policy, conf)
     if fmt == 'json':
         doc = policy.as_dict()
@@ -170,12 +174,17 @@ def run(args, out=None, err=None):
             stores = {s: dict(v) for s, v in EXAMPLE.items()}
         else:
             stores = {}
+        # --server: values stored in a cloud are reported, not refused.
+        from_server = server_source.stores_from_args(args, out)
+        if from_server is not None:
+            stores = from_server
         for _flag, source, _what in _OPTIONS:
             stores.setdefault(source, {}).update(
                 _pairs(source, getattr(args, source)))
         conf = config_loader.load(args.config_file)
-        explain(stores, conf, args.format, out)
-    except (InvalidValue, _UsageError) as exc:
+        explain(stores, conf, args.format, out,
+                strict=from_server is None)
+    except (InvalidValue, _UsageError, server_source.SourceError) as exc:
         err.write('nova-wrs-lm explain: error: %s\n' % exc)
         return EXIT_INVALID
     return 0

@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from nova_wrs_lm.cmd import demo
 from nova_wrs_lm.cmd import explain
 from nova_wrs_lm.cmd import generate
 
@@ -13,6 +14,7 @@ def _parser():
         description='Per-instance live-migration policy for OpenStack Nova.')
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     commands.required = True
+    demo.add_parser(commands)
     explain.add_parser(commands)
     generate.add_parser(commands)
     return parser

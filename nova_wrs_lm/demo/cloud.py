@@ -18,10 +18,13 @@ runner is involved) and adds:
 """
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
 import sys
+import threading
 import time
 import urllib.parse
 import warnings
@@ -33,8 +36,12 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 API_PASTE_CANDIDATES = (
     os.path.join(os.path.dirname(_PACKAGE_DIR), 'etc', 'nova',
                  'api-paste.ini'),
-    os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini'),
+    os.path.join(sys.prefix, 'share', 'nova-wrs-lm', 'etc', 'nova',
+                 'api-paste.ini'),
 )
+#: Nova's own api-paste.ini (a data file of the nova wheel): used, without
+#: the ``wrs_lm`` filter, when this package's is not installed.
+NOVA_API_PASTE = os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini')
 
 #: The compute driver of this package, as a deployer sets it.
 WRS_DRIVER = 'wrs_lm.LibvirtDriver'
@@ -43,6 +50,12 @@ WRS_DRIVER = 'wrs_lm.LibvirtDriver'
 JOB_COMPLETES = 'completes'
 JOB_FAILS = 'fails'
 JOB_NEVER_CONVERGES = 'never-converges'
+
+#: Real seconds a never-converging job runs at most if nothing aborts it.
+_NEVER_CONVERGES_FOR = 30.0
+
+#: libvirt's virErrorNumber for an aborted job (Nova's fake lacks it).
+_VIR_ERR_OPERATION_ABORTED = 78
 
 #: Host name of the in-process image endpoint.
 IMAGE_ENDPOINT = 'http://image.wrs-lm-demo/v2'
@@ -70,23 +83,35 @@ def _import_nova_harness():
 
 
 def find_api_paste():
-    """The api-paste.ini carrying the ``wrs_lm`` filter, or ``None``."""
-    for path in API_PASTE_CANDIDATES:
+    """``(path, has_filter)``: the api-paste.ini carrying the ``wrs_lm``
+    filter when this package's is found, else Nova's own."""
+    for path in API_PASTE_CANDIDATES + (NOVA_API_PASTE,):
         if os.path.exists(path):
             with open(path) as handle:
-                if 'wrs_lm' in handle.read():
-                    return os.path.abspath(path)
-    return None
+                has_filter = 'wrs_lm' in handle.read() and _filter_loads()
+            if has_filter or path == NOVA_API_PASTE:
+                return os.path.abspath(path), has_filter
+    return None, False
+
+
+def _filter_loads():
+    return _findable('nova_wrs_lm.api.filter')
+
+
+def _findable(module):
+    """Whether ``module`` can be imported, without importing it (Nova must
+    not be imported before eventlet's monkey-patching, which starting the
+    cloud does)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
 
 
 def driver_available():
-    """Whether ``compute_driver = wrs_lm.LibvirtDriver`` can be loaded."""
-    try:
-        with _quiet_imports():
-            import nova.virt.wrs_lm  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether ``compute_driver = wrs_lm.LibvirtDriver`` can be found."""
+    return (_findable('nova.virt.wrs_lm') and
+            _findable('nova_wrs_lm.virt.driver'))
 
 
 def _harness_class():
@@ -107,6 +132,10 @@ def _harness_class():
         def runTest(self):
             """Never run: the object only holds the fixtures."""
 
+        # unittest.TestCase.id: Nova names its thread pools after it.
+        def id(self):
+            return 'nova-wrs-lm-demo'
+
         # ServersTestBase._setup_compute_service (Nova 34.0.0) selects
         # libvirt.LibvirtDriver and starts nothing; ours selects our driver.
         def _setup_compute_service(self):
@@ -118,9 +147,21 @@ def _harness_class():
             if self.cloud.api_paste:
                 self.flags(api_paste_config=self.cloud.api_paste,
                            group='wsgi')
-            for group, options in self.cloud.overrides.items():
+            from nova import conf as nova_conf
+
+            from nova_wrs_lm import conf as wrs_conf
+            wrs_conf.register_opts(nova_conf.CONF)
+            overrides = self.cloud.overrides
+            if callable(overrides):
+                overrides = overrides()
+            for group, options in overrides.items():
                 self.flags(group=group, **options)
+            self.cloud.progress('sqlite databases, placement, in-memory '
+                                'messaging and fake Neutron/Glance/Cinder '
+                                'ready')
             super()._setup_services()
+            self.cloud.progress('API up (api-paste.ini: %s)' % (
+                self.cloud.api_paste))
 
         # TestCase.start_service (Nova 34.0.0), timed for the progress line.
         def start_service(self, name, host=None, **kwargs):
@@ -141,7 +182,8 @@ class EmbeddedCloud:
 
     Use as a context manager; ``progress`` receives one line per service
     start.  ``overrides`` maps a nova.conf group to options set before the
-    services start (``{'wrs_lm': {'host_down_instance_state': 'error'}}``).
+    services start (``{'wrs_lm': {'host_down_instance_state': 'error'}}``),
+    or a callable returning that mapping once Nova's options exist.
     """
 
     def __init__(self, hosts=('compute-1', 'compute-2'), verbose=False,
@@ -151,12 +193,12 @@ class EmbeddedCloud:
         self.progress = progress or (lambda line: None)
         self.overrides = overrides or {}
         self.compute_driver = compute_driver or WRS_DRIVER
-        self.api_paste = find_api_paste()
+        self.api_paste, self.api_filter = find_api_paste()
         self.jobs = {}
         #: (server, destination URI, libvirt flags, outcome) per job.
         self.migrations = []
+        self._aborts = {}
         self._harness = None
-        self._log_handler = None
 
     # -- life cycle ---------------------------------------------------------
 
@@ -170,17 +212,27 @@ class EmbeddedCloud:
     def start(self):
         started = time.monotonic()
         self.progress('loading Nova (its functional-test services)')
+        # Nova's services set up oslo.log: a root handler and an
+        # excepthook that logs.  Both are put back as they were by stop().
+        self._saved = (list(logging.getLogger().handlers), sys.excepthook)
         harness = _harness_class()(self)
         self._harness = harness
-        with _quiet_imports() if not self.verbose else _noop():
-            harness.setUp()
-        self._stream_log()
-        harness.useFixture(_fixture_patch(
-            'nova.tests.fixtures.libvirt.Domain.migrateToURI3',
-            self._migrate))
-        self._install_image_endpoint()
-        for host in self.hosts:
-            self._start_compute(host)
+        try:
+            with _quiet_imports() if not self.verbose else _noop():
+                harness.setUp()
+            self._stream_log()
+            harness.useFixture(_fixture_patch(
+                'nova.tests.fixtures.libvirt.Domain.migrateToURI3',
+                self._migrate))
+            harness.useFixture(_fixture_patch(
+                'nova.tests.fixtures.libvirt.Domain.abortJob',
+                self._abort_job))
+            self._install_image_endpoint()
+            for host in self.hosts:
+                harness.start_compute(hostname=host)
+        except BaseException:
+            self.stop()
+            raise
         self.progress('cloud ready: %d computes (%.1f s)' % (
             len(self.hosts), time.monotonic() - started))
 
@@ -196,9 +248,9 @@ class EmbeddedCloud:
         try:
             harness.doCleanups()
         finally:
+            handlers, sys.excepthook = self._saved
+            logging.getLogger().handlers[:] = handlers
             logging.disable(previous)
-            if self._log_handler is not None:
-                logging.getLogger().removeHandler(self._log_handler)
 
     # -- what the steps use -------------------------------------------------
 
@@ -218,10 +270,18 @@ class EmbeddedCloud:
         pinned.microversion = microversion
         return pinned
 
-    @property
-    def helpers(self):
-        """Nova's functional-test helpers (``_create_server`` & co.)."""
-        return self._harness
+    def server_request(self, name, flavor_id, image_id=None, host=None,
+                       metadata=None):
+        """A server create body (no network), as Nova's helpers build it,
+        on ``host`` when given (microversion 2.74 and later)."""
+        server = self._harness._build_server(
+            name=name, flavor_id=flavor_id, image_uuid=image_id,
+            networks='none')
+        if host:
+            server['host'] = host
+        if metadata:
+            server['metadata'] = dict(metadata)
+        return server
 
     @property
     def glance(self):
@@ -235,17 +295,68 @@ class EmbeddedCloud:
     def compute(self, host):
         return self._harness.computes[host]
 
-    def conf_group(self, name):
-        from nova import conf
-        return getattr(conf.CONF, name)
+    def wait_for(self, what, check, timeout=60.0, interval=0.1):
+        """Poll ``check()`` until it returns something true; raise
+        TimeoutError naming ``what`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = check()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError('%s: not after %.0f s' % (what, timeout))
+            time.sleep(interval)
+
+    def wait_for_server(self, server_id, status, host=None):
+        """The server once it has ``status`` (and is on ``host``); an
+        ERROR server is returned once its fault is recorded."""
+        def check():
+            server = self.api.get_server(server_id)
+            if server['status'] != status:
+                return None
+            if host and server['OS-EXT-SRV-ATTR:host'] != host:
+                return None
+            if status == 'ERROR' and 'fault' not in server:
+                return None
+            return server
+        return self.wait_for('server %s %s' % (server_id, status), check)
+
+    def wait_for_migration(self, server_id, statuses):
+        """The server's latest migration once its status is one of
+        ``statuses``."""
+        def check():
+            migrations = self.api.api_get(
+                '/os-migrations?instance_uuid=%s' % server_id
+            ).body['migrations']
+            if not migrations:
+                return None
+            latest = max(migrations, key=lambda m: m['id'])
+            return latest if latest['status'] in statuses else None
+        return self.wait_for('migration of %s %s' % (
+            server_id, '/'.join(statuses)), check)
+
+    def accelerate(self, speed_up):
+        """Run every compute's migration monitor on simulated time: each
+        poll interval passes at once (1/``speed_up`` of it really)."""
+        for host in self.hosts:
+            driver = self.compute(host).driver
+            if not hasattr(driver, 'monitor_clock'):
+                continue
+            clock = {'now': 0.0}
+
+            def now(clock=clock):
+                return clock['now']
+
+            def sleep(seconds, clock=clock):
+                clock['now'] += seconds
+                time.sleep(seconds / speed_up)
+
+            driver.monitor_clock = now
+            driver.monitor_sleep = sleep
 
     def set_job(self, server_id, outcome):
         """Script the libvirt job of the next live migration of a server."""
         self.jobs[server_id] = outcome
-
-    def domain(self, host, server_id):
-        conn = self.compute(host).driver._host.get_connection()
-        return conn.lookupByUUIDString(server_id)
 
     def sdk_connection(self, microversion=None):
         """An openstacksdk Connection to this cloud's API, as admin.
@@ -253,9 +364,9 @@ class EmbeddedCloud:
         The in-process API has no Keystone; its stub reads the user, the
         project and the roles from headers, which the session adds.
         """
-        from keystoneauth1 import session as ks_session
-        from keystoneauth1 import noauth
         import openstack.connection
+        from keystoneauth1 import noauth
+        from keystoneauth1 import session as ks_session
 
         fixture = self._harness.api_fixture
         admin = fixture.admin_api
@@ -271,28 +382,27 @@ class EmbeddedCloud:
             session=session,
             compute_endpoint_override=endpoint + '/v2.1',
             image_endpoint_override=IMAGE_ENDPOINT,
-            compute_api_version=microversion or '2.1',
+            compute_api_version=microversion or '2',
             image_api_version='2',
         ))
 
     # -- internals ----------------------------------------------------------
 
-    def _start_compute(self, host):
-        self._harness.start_compute(hostname=host)
-
     def _stream_log(self):
         if not self.verbose:
             return
+        # What Nova logged while the services started, then the rest.
+        sys.stderr.write(self.log)
         handler = logging.StreamHandler(sys.stderr)
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter(
             '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
         logging.getLogger().addHandler(handler)
-        self._log_handler = handler
 
     def _migrate(self, domain, destination, params, flags):
         """``Domain.migrateToURI3`` of Nova's fake libvirt, per the job
         outcome scripted for the server (default: completes)."""
+        from nova.tests.fixtures import libvirt as fakelibvirt
         server_id = domain.UUIDString()
         outcome = self.jobs.pop(server_id, JOB_COMPLETES)
         self.migrations.append((server_id, destination, flags, outcome))
@@ -300,14 +410,30 @@ class EmbeddedCloud:
             domain.fail_job()
             return
         if outcome == JOB_NEVER_CONVERGES:
-            # The job stays VIR_DOMAIN_JOB_UNBOUNDED: the monitor sees a
-            # migration that never finishes.
-            return
+            # As libvirt: the job runs (dirty pages keep it from
+            # converging) until someone aborts it, then this call fails.
+            aborted = threading.Event()
+            self._aborts[server_id] = aborted
+            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_UNBOUNDED
+            aborted.wait(_NEVER_CONVERGES_FOR)
+            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_CANCELLED
+            raise fakelibvirt.make_libvirtError(
+                fakelibvirt.libvirtError,
+                'operation aborted: migration out job: canceled by client',
+                error_code=_VIR_ERR_OPERATION_ABORTED,
+                error_domain=fakelibvirt.VIR_FROM_QEMU)
         dest = urllib.parse.urlparse(destination).hostname
         self.compute(dest).driver._host.get_connection().createXML(
             params['destination_xml'],
             'fake-createXML-doesnt-care-about-flags')
         domain.complete_job()
+
+    def _abort_job(self, domain):
+        """``Domain.abortJob`` of Nova's fake libvirt: ends a running
+        scripted job."""
+        aborted = self._aborts.pop(domain.UUIDString(), None)
+        if aborted is not None:
+            aborted.set()
 
     def _install_image_endpoint(self):
         from wsgi_intercept import interceptor
@@ -333,11 +459,9 @@ class _SdkEndpoints:
 
     Nova's ``OpenStackSDKFixture`` (part of every Nova test set-up) mocks
     ``openstack.proxy.Proxy.get_endpoint`` for Nova's own service clients;
-    the real method is restored around each call of this connection's
-    proxies.
+    :meth:`real_endpoints` gives the connection with the real method
+    (``Proxy`` inherits it from keystoneauth's ``Adapter``) back.
     """
-
-    _REAL_GET_ENDPOINT = None
 
     def __init__(self, connection):
         self._connection = connection
@@ -347,20 +471,13 @@ class _SdkEndpoints:
 
     @contextlib.contextmanager
     def real_endpoints(self):
-        import openstack.proxy
         from unittest import mock
+
+        import openstack.proxy
+        from keystoneauth1 import adapter
         with mock.patch.object(openstack.proxy.Proxy, 'get_endpoint',
-                               _real_get_endpoint()):
+                               adapter.Adapter.get_endpoint):
             yield self._connection
-
-
-def _real_get_endpoint():
-    from keystoneauth1 import adapter
-    import openstack.proxy
-    own = openstack.proxy.Proxy.__dict__.get('get_endpoint')
-    if own is not None and not hasattr(own, 'assert_called'):
-        return own
-    return adapter.Adapter.get_endpoint
 
 
 class _ImageEndpoint:
@@ -376,8 +493,16 @@ class _ImageEndpoint:
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')
         parts = [p for p in path.split('/') if p]
-        if (environ['REQUEST_METHOD'] != 'GET' or len(parts) != 3 or
-                parts[:2] != ['v2', 'images']):
+        if environ['REQUEST_METHOD'] != 'GET':
+            return self._reply(start_response, '405 Method Not Allowed',
+                               {'message': 'read-only'})
+        if parts in ([], ['v2']):
+            # The version document keystoneauth's discovery asks for.
+            return self._reply(start_response, '200 OK', {'versions': [{
+                'id': 'v2.0', 'status': 'CURRENT',
+                'links': [{'rel': 'self', 'href': IMAGE_ENDPOINT + '/'}],
+            }]})
+        if len(parts) != 3 or parts[:2] != ['v2', 'images']:
             return self._reply(start_response, '404 Not Found',
                                {'message': 'not served: %s' % path})
         image = self._glance.images.get(parts[2])

@@ -1,0 +1,156 @@
+"""Read one server's live-migration inputs from a cloud, through
+openstacksdk.
+
+``explain --server UUID`` uses this: the server's flavor extra specs (the
+copy Nova embeds in the server, microversion 2.47 and later), its image's
+properties (from the Image service) and its metadata.  Only keys of the
+spec table are kept; everything else a server carries is not the
+explanation's business.
+
+The connection is openstacksdk's usual one: ``clouds.yaml`` with
+``--os-cloud``/``OS_CLOUD``, or the ``OS_*`` environment variables.
+"""
+
+from nova_wrs_lm import spec_table
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import IMAGE
+from nova_wrs_lm.spec_types import INSTANCE
+
+
+class SourceError(Exception):
+    """The server or one of its parts could not be read."""
+
+
+class ServerInputs:
+    """What ``explain`` needs from a server: the three stores, and where
+    they were read from (for the reader)."""
+
+    def __init__(self, server_id, name, host, stores, notes):
+        self.server_id = server_id
+        self.name = name
+        self.host = host
+        #: ``{FLAVOR: {...}, IMAGE: {...}, INSTANCE: {...}}``
+        self.stores = stores
+        #: Lines saying what could not be read and what was used instead.
+        self.notes = notes
+
+
+def connect(cloud=None):
+    """An openstacksdk Connection from ``clouds.yaml``/``OS_*`` (the SDK
+    negotiates the compute microversion: 2.47 and later embed the flavor
+    and its extra specs in a server)."""
+    import openstack
+    from keystoneauth1 import exceptions as ks_exceptions
+    from openstack import exceptions
+
+    try:
+        return openstack.connect(cloud=cloud)
+    except (exceptions.ConfigException,
+            ks_exceptions.ClientException) as exc:
+        raise SourceError('no cloud to read from: %s (set OS_CLOUD or '
+                          'the OS_* variables, or pass --os-cloud)' %
+                          exc) from None
+
+
+def _ours(properties, source):
+    """The items of ``properties`` that are keys of the spec table."""
+    known = set(spec_table.keys_for(source)) | {
+        key for setting in spec_table.SETTINGS
+        for key in setting.ignored.get(source, ())}
+    return {key: value for key, value in (properties or {}).items()
+            if key in known}
+
+
+def _flavor_specs(conn, server, notes):
+    flavor = server.flavor or {}
+    specs = flavor.get('extra_specs')
+    if specs is not None:
+        return dict(specs)
+    # Before 2.47 a server names its flavor by id; from 2.47 the extra
+    # specs may be hidden by policy
+    # (os_compute_api:servers:show:flavor-extra-specs).
+    flavor_id = flavor.get('id')
+    if flavor_id is None:
+        found = conn.compute.find_flavor(flavor.get('original_name'),
+                                         ignore_missing=True)
+        if found is None:
+            notes.append('flavor extra specs not visible and flavor %r not '
+                         'found: flavor keys not read' %
+                         flavor.get('original_name'))
+            return {}
+        flavor_id = found.id
+        notes.append('flavor extra specs read from flavor %s as it is now '
+                     '(the server\'s embedded copy is not visible)' %
+                     found.name)
+    return dict(conn.compute.fetch_flavor_extra_specs(flavor_id)
+                .extra_specs or {})
+
+
+def _image_properties(conn, server, notes):
+    image = server.image or {}
+    image_id = image.get('id')
+    if not image_id:
+        notes.append('server boots from a volume: image properties not '
+                     'read')
+        return {}
+    from openstack import exceptions
+    try:
+        found = conn.image.get_image(image_id)
+    except exceptions.NotFoundException:
+        notes.append('image %s not found: image properties not read' %
+                     image_id)
+        return {}
+    properties = dict(found.properties or {})
+    properties.update({k: v for k, v in found.to_dict().items()
+                       if v is not None and k != 'properties'})
+    return properties
+
+
+def read(conn, server_id):
+    """Return the :class:`ServerInputs` of ``server_id``."""
+    from keystoneauth1 import exceptions as ks_exceptions
+    from openstack import exceptions
+    notes = []
+    try:
+        server = conn.compute.get_server(server_id)
+        stores = {
+            FLAVOR: _ours(_flavor_specs(conn, server, notes), FLAVOR),
+            IMAGE: _ours(_image_properties(conn, server, notes), IMAGE),
+            INSTANCE: _ours(server.metadata, INSTANCE),
+        }
+    except exceptions.NotFoundException:
+        raise SourceError('server %s not found' % server_id) from None
+    except (exceptions.SDKException, ks_exceptions.ClientException) as exc:
+        raise SourceError('cannot read server %s: %s' % (
+            server_id, exc)) from None
+    return ServerInputs(server_id, server.name, server.compute_host,
+                        stores, notes)
+
+
+def add_arguments(parser):
+    """The ``explain`` options that read the stores from a server."""
+    parser.add_argument(
+        '--server', metavar='UUID',
+        help='read the flavor extra specs, image properties and metadata '
+             'of this server through openstacksdk (clouds.yaml or OS_* '
+             'variables); --flavor-spec & co. then override what was read')
+    parser.add_argument(
+        '--os-cloud', metavar='NAME', default=None,
+        help='the clouds.yaml entry to use with --server (default: '
+             'OS_CLOUD, else the OS_* variables)')
+
+
+def stores_from_args(args, out, conn=None):
+    """For ``explain --server``: the stores read from the server, or
+    ``None`` without ``--server``.  Writes what was read to ``out`` in
+    table format.  Raises :class:`SourceError`."""
+    if not getattr(args, 'server', None):
+        return None
+    inputs = read(conn or connect(args.os_cloud), args.server)
+    if args.format != 'json':
+        out.write('Server %s (%s) on %s\n' % (
+            inputs.server_id, inputs.name, inputs.host or 'no host'))
+        for note in inputs.notes:
+            out.write('  note: %s\n' % note)
+        out.write('\n')
+    return inputs.stores

@@ -1,0 +1,444 @@
+"""The demo's walkthrough: one function per step.
+
+Each step gets the running :class:`nova_wrs_lm.demo.cloud.EmbeddedCloud`
+and a :class:`nova_wrs_lm.demo.report.StepResult` to fill; it sets up what
+it needs itself (its own flavors, images, servers and hosts), so that any
+step can run alone (``--step N``).  Key names, values and messages come
+from the spec table and from the modules that implement each capability.
+"""
+
+import io
+import time
+import types
+
+from nova_wrs_lm import resolver
+from nova_wrs_lm import spec_table
+from nova_wrs_lm.cmd import explain
+from nova_wrs_lm.cmd import server_source
+from nova_wrs_lm.demo import cloud as demo_cloud
+from nova_wrs_lm.demo.report import Record
+from nova_wrs_lm.spec_types import FLAVOR
+from nova_wrs_lm.spec_types import IMAGE
+from nova_wrs_lm.spec_types import INSTANCE
+
+#: The hosts of the embedded cloud and what each step uses them for.
+HOSTS = ('compute-1', 'compute-2', 'compute-3',
+         'compute-4', 'compute-5', 'compute-6')
+_MIGRATE_FROM, _MIGRATE_TO = 'compute-1', 'compute-2'
+_DISABLED = 'compute-3'
+_FAILED, _SEGMENT_PEER, _RESERVED = 'compute-4', 'compute-5', 'compute-6'
+_SEGMENT = 'segment-a'
+
+#: nova.conf of the embedded cloud (set before its services start).
+OVERRIDES = {
+    # The auto-converge gate open, so the flavor's choice is applied.
+    'libvirt': {'live_migration_permit_auto_converge': True},
+    # Instances of a host reported down go to ERROR, so that evacuation
+    # brings them back ACTIVE (the recovery a failover segment is for).
+    'wrs_lm': {'host_down_instance_state': 'error'},
+}
+
+
+def overrides():
+    """:data:`OVERRIDES` plus the scheduler plugins of this package."""
+    from nova import conf as nova_conf
+    scheduler = nova_conf.CONF.filter_scheduler
+    found = {group: dict(options) for group, options in OVERRIDES.items()}
+    found['filter_scheduler'] = {
+        'available_filters': list(scheduler.available_filters) + [
+            'nova_wrs_lm.filters.all_filters'],
+        'enabled_filters': list(scheduler.enabled_filters) + [
+            'FailoverSegmentFilter'],
+        'weight_classes': list(scheduler.weight_classes) + [
+            'nova_wrs_lm.filters.FailoverSegmentWeigher'],
+    }
+    return found
+
+
+#: Simulated seconds one real second of a migration monitor stands for.
+SPEED_UP = 400
+
+
+class _Api:
+    """Nova's answer to one request, whatever its status."""
+
+    def __init__(self, api, method, uri, body):
+        call = {'POST': api.api_post, 'PUT': api.api_put}[method]
+        response = call(uri, body, check_response_status=None)
+        self.status = response.status
+        self.body = response.body if isinstance(response.body, dict) else {}
+        self.message = None
+        if self.status >= 400:
+            try:
+                self.message = next(iter(self.body.values()))['message']
+            except (KeyError, StopIteration, TypeError):
+                self.message = response.content
+
+
+def _specs_uri(flavor_id):
+    return '/flavors/%s/os-extra_specs' % flavor_id
+
+
+def _metadata_uri(server_id):
+    return '/servers/%s/metadata' % server_id
+
+
+def _flavor(cloud, name, specs=None):
+    flavor = cloud.api.post_flavor({'flavor': {
+        'name': name, 'ram': 512, 'vcpus': 1, 'disk': 1}})
+    if specs:
+        cloud.api.post_extra_spec(flavor['id'], {'extra_specs': specs})
+    return flavor['id']
+
+
+def _image(cloud, name, properties):
+    image = cloud.glance.create(None, {
+        'name': name, 'status': 'active', 'container_format': 'raw',
+        'disk_format': 'raw', 'visibility': 'public',
+        'properties': dict(properties)})
+    return image['id']
+
+
+def _boot(cloud, name, flavor_id, host, image_id=None, metadata=None):
+    created = cloud.api.post_server({'server': cloud.server_request(
+        name, flavor_id, image_id=image_id, host=host, metadata=metadata)})
+    return cloud.wait_for_server(created['id'], 'ACTIVE')
+
+
+def _conf(cloud):
+    from nova import conf as nova_conf
+
+    from nova_wrs_lm import conf as wrs_conf
+    wrs_conf.register_opts(nova_conf.CONF)
+    return nova_conf.CONF
+
+
+def _pairs(items):
+    return ', '.join('%s=%s' % kv for kv in sorted(items.items()))
+
+
+# -- step 1 -----------------------------------------------------------------
+
+def _valid_and_invalid(setting):
+    """One value inside and one outside the setting's rule, from the
+    rule itself."""
+    rule = setting.value
+    if rule.type_name == 'integer':
+        return str(rule.minimum), str(rule.minimum - 1)
+    return 'true', 'maybe'
+
+
+def flavor_keys(cloud, step):
+    """Flavor extra specs: Nova validates them with this package's
+    validators; an invalid value gets the table's rule as the 400."""
+    flavor_id = _flavor(cloud, 'demo-step1')
+    keys = [(s, s.canonical(FLAVOR)) for s in spec_table.SETTINGS]
+    keys += [(s, alias) for s in spec_table.SETTINGS
+             for alias in s.aliases(FLAVOR)][:1]
+    versions = [cloud.api.microversion]
+    if cloud.api_filter:
+        versions.append('2.85')
+    else:
+        step.notes.append('the wrs_lm API filter is not installed: below '
+                          'microversion 2.86 Nova stores any value')
+    for version in versions:
+        api = cloud.api_at(version)
+        for setting, key in keys:
+            good, bad = _valid_and_invalid(setting)
+            answer = _Api(api, 'POST', _specs_uri(flavor_id),
+                          {'extra_specs': {key: good}})
+            stored = api.get_extra_specs(flavor_id).get(key)
+            step.records.append(Record(
+                'PUT flavor %s (microversion %s)' % (
+                    _pairs({key: good}), version),
+                '%d, stored %r' % (answer.status, stored),
+                '200, stored %r' % good,
+                answer.status == 200 and stored == good))
+            answer = _Api(api, 'POST', _specs_uri(flavor_id),
+                          {'extra_specs': {key: bad}})
+            stored = api.get_extra_specs(flavor_id).get(key)
+            want = setting.message(key)
+            step.records.append(Record(
+                'PUT flavor %s (microversion %s)' % (
+                    _pairs({key: bad}), version),
+                '%d "%s"' % (answer.status, answer.message),
+                '400 "%s", %r still stored' % (want, good),
+                answer.status == 400 and answer.message == want and
+                stored == good))
+
+
+# -- step 2 -----------------------------------------------------------------
+
+def explain_server(cloud, step):
+    """Boot a server from a flavor and an image that set live-migration
+    keys, set ``nova meta`` keys, and explain its policy from what the
+    cloud answers through openstacksdk."""
+    example = explain.EXAMPLE
+    flavor_id = _flavor(cloud, 'demo-step2', example[FLAVOR])
+    image_id = _image(cloud, 'demo-step2', example[IMAGE])
+    server = _boot(cloud, 'demo-explained', flavor_id, _MIGRATE_FROM,
+                   image_id=image_id)
+    step.records.append(Record(
+        'boot demo-explained: flavor %s; image %s' % (
+            _pairs(example[FLAVOR]), _pairs(example[IMAGE])),
+        '%s on %s' % (server['status'], server['OS-EXT-SRV-ATTR:host']),
+        'ACTIVE', server['status'] == 'ACTIVE'))
+
+    answer = _Api(cloud.api, 'POST', _metadata_uri(server['id']),
+                  {'metadata': example[INSTANCE]})
+    step.records.append(Record(
+        'nova meta demo-explained set %s' % _pairs(example[INSTANCE]),
+        '%d, metadata %s' % (answer.status,
+                             _pairs(answer.body.get('metadata') or {})),
+        '200', answer.status == 200))
+
+    setting, key = spec_table.TIMEOUT, spec_table.TIMEOUT.canonical(INSTANCE)
+    bad = _valid_and_invalid(setting)[1]
+    answer = _Api(cloud.api, 'POST', _metadata_uri(server['id']),
+                  {'metadata': {key: bad}})
+    if cloud.api_filter:
+        want = setting.message(key)
+        step.records.append(Record(
+            'nova meta demo-explained set %s' % _pairs({key: bad}),
+            '%d "%s"' % (answer.status, answer.message),
+            '400 "%s"' % want,
+            answer.status == 400 and answer.message == want))
+    else:
+        step.notes.append('the wrs_lm API filter is not installed: '
+                          'metadata values are not validated')
+
+    conn = cloud.sdk_connection()
+    out = io.StringIO()
+    args = types.SimpleNamespace(server=server['id'], os_cloud=None,
+                                 format='table')
+    with conn.real_endpoints() as sdk:
+        stores = server_source.stores_from_args(args, out, conn=sdk)
+        policy = explain.explain(stores, _conf(cloud), 'table', out,
+                                 strict=False)
+    expected = resolver.resolve(_conf(cloud), **example)
+    same = policy.as_dict() == expected.as_dict()
+    step.records.append(Record(
+        'nova-wrs-lm explain --server %s (openstacksdk)' % server['id'],
+        out.getvalue().rstrip(),
+        'the policy of the example flavor, image and metadata: %s' %
+        expected.summary(), same,
+        data={'policy': policy.as_dict()}))
+
+
+# -- step 3 -----------------------------------------------------------------
+
+def _accelerate(cloud, step):
+    cloud.accelerate(SPEED_UP)
+    step.notes.append(
+        'time is simulated: the migration monitors\' clocks run %dx faster '
+        'than real time (Nova\'s fake libvirt runs no guest)' % SPEED_UP)
+
+
+def _flag_names(flags, libvirt):
+    values = {name: getattr(libvirt, name) for name in dir(libvirt)
+              if name.startswith('VIR_MIGRATE_')}
+    return sorted(name for name, value in values.items()
+                  if isinstance(value, int) and value and
+                  flags & value == value)
+
+
+def live_migrate(cloud, step):
+    """Live-migrate with each instance's own flags; abort a migration that
+    does not converge at the instance's timeout, leaving it ACTIVE."""
+    from nova.virt.libvirt import driver as libvirt_driver
+
+    from nova_wrs_lm.virt import migration_flags
+    libvirt = libvirt_driver.libvirt
+    _accelerate(cloud, step)
+
+    tunnel = spec_table.TUNNEL.canonical(FLAVOR)
+    converge = spec_table.AUTO_CONVERGE.canonical(FLAVOR)
+    specs = {tunnel: 'true', converge: 'true'}
+    fast = _boot(cloud, 'demo-converges',
+                 _flavor(cloud, 'demo-step3-fast', specs), _MIGRATE_FROM)
+    policy = resolver.resolve(_conf(cloud), flavor=specs)
+    to_set, to_clear = migration_flags.changes(policy)
+    cloud.api.post_server_action(fast['id'], {'os-migrateLive': {
+        'host': _MIGRATE_TO, 'block_migration': 'auto'}})
+    cloud.wait_for_migration(fast['id'], ['completed'])
+    moved = cloud.wait_for_server(fast['id'], 'ACTIVE', _MIGRATE_TO)
+    flags = [m[2] for m in cloud.migrations if m[0] == fast['id']][-1]
+    names = _flag_names(flags, libvirt)
+    ok = (moved['OS-EXT-SRV-ATTR:host'] == _MIGRATE_TO and
+          all(n in names for n in to_set) and
+          not any(n in names for n in to_clear))
+    step.records.append(Record(
+        'live-migrate demo-converges (flavor %s) %s -> %s' % (
+            _pairs(specs), _MIGRATE_FROM, _MIGRATE_TO),
+        '%s on %s; libvirt flags %s' % (
+            moved['status'], moved['OS-EXT-SRV-ATTR:host'],
+            ' | '.join(names)),
+        'ACTIVE on %s; flags set %s, cleared %s' % (
+            _MIGRATE_TO, ', '.join(to_set) or '-',
+            ', '.join(to_clear) or '-'), ok,
+        data={'flags': names}))
+
+    timeout_key = spec_table.TIMEOUT.canonical(FLAVOR)
+    timeout = str(spec_table.TIMEOUT.value.minimum)
+    slow = _boot(cloud, 'demo-never-converges',
+                 _flavor(cloud, 'demo-step3-slow', {timeout_key: timeout}),
+                 _MIGRATE_FROM)
+    cloud.set_job(slow['id'], demo_cloud.JOB_NEVER_CONVERGES)
+    started = time.monotonic()
+    cloud.api.post_server_action(slow['id'], {'os-migrateLive': {
+        'host': _MIGRATE_TO, 'block_migration': 'auto'}})
+    migration = cloud.wait_for_migration(
+        slow['id'], ['error', 'failed', 'cancelled'])
+    after = cloud.wait_for_server(slow['id'], 'ACTIVE')
+    real = time.monotonic() - started
+    line = 'Live migration not completed after %s sec' % timeout
+    logged = line in cloud.log
+    step.records.append(Record(
+        'live-migrate demo-never-converges (flavor %s=%s, job never '
+        'converges) %s -> %s' % (timeout_key, timeout, _MIGRATE_FROM,
+                                 _MIGRATE_TO),
+        'migration %s; server %s on %s; nova-compute logged "%s": %s '
+        '(%.1f s real time)' % (
+            migration['status'], after['status'],
+            after['OS-EXT-SRV-ATTR:host'], line, 'yes' if logged else 'no',
+            real),
+        'aborted at %s s: migration failed, server ACTIVE on %s' % (
+            timeout, _MIGRATE_FROM),
+        logged and after['status'] == 'ACTIVE' and
+        after['OS-EXT-SRV-ATTR:host'] == _MIGRATE_FROM))
+
+
+# -- step 4 -----------------------------------------------------------------
+
+def rollback_on_disabled_host(cloud, step):
+    """With the source hypervisor disabled, a migration that rolls back
+    puts its instance in ERROR with a fault; the others keep migrating."""
+    _accelerate(cloud, step)
+    flavor_id = _flavor(cloud, 'demo-step4')
+    servers = [_boot(cloud, 'demo-evacuee-%d' % i, flavor_id, _DISABLED)
+               for i in (1, 2, 3)]
+    service = _service(cloud, _DISABLED)
+    answer = _Api(cloud.api, 'PUT', '/os-services/%s' % service['id'], {
+        'status': 'disabled', 'disabled_reason': 'data port failure'})
+    step.records.append(Record(
+        'disable the hypervisor %s (PUT os-services, "data port failure")'
+        % _DISABLED,
+        '%d, service %s' % (answer.status, _service(cloud,
+                                                    _DISABLED)['status']),
+        '200, service disabled', answer.status == 200))
+
+    cloud.set_job(servers[0]['id'], demo_cloud.JOB_FAILS)
+    for server in servers:
+        cloud.api.post_server_action(server['id'], {'os-migrateLive': {
+            'host': _MIGRATE_TO, 'block_migration': 'auto'}})
+        failed = server is servers[0]
+        cloud.wait_for_migration(
+            server['id'], ['error', 'failed'] if failed else ['completed'])
+        after = cloud.wait_for_server(
+            server['id'], 'ERROR' if failed else 'ACTIVE')
+        host = after['OS-EXT-SRV-ATTR:host']
+        if failed:
+            fault = (after.get('fault') or {}).get('message', '')
+            step.records.append(Record(
+                'live-migrate %s (its libvirt job fails) %s -> %s' % (
+                    server['name'], _DISABLED, _MIGRATE_TO),
+                '%s on %s, fault: %s' % (after['status'], host, fault),
+                'ERROR on %s with a fault naming the rollback' % _DISABLED,
+                after['status'] == 'ERROR' and host == _DISABLED and
+                'rolled back to source host %s' % _DISABLED in fault))
+        else:
+            step.records.append(Record(
+                'live-migrate %s %s -> %s' % (server['name'], _DISABLED,
+                                              _MIGRATE_TO),
+                '%s on %s' % (after['status'], host),
+                'ACTIVE on %s' % _MIGRATE_TO,
+                after['status'] == 'ACTIVE' and host == _MIGRATE_TO))
+
+
+def _service(cloud, host):
+    return [s for s in cloud.api.get_services(binary='nova-compute')
+            if s['host'] == host][0]
+
+
+# -- step 5 -----------------------------------------------------------------
+
+def _segment(cloud):
+    from nova_wrs_lm.filters import segments
+    members = cloud.api.post_aggregate({'aggregate': {'name': _SEGMENT}})
+    cloud.api.post_aggregate_action(members['id'], {'set_metadata': {
+        'metadata': {segments.SEGMENT.name: _SEGMENT,
+                     segments.RECOVERY_METHOD.name:
+                         segments.RESERVED_HOST.name}}})
+    reserved = cloud.api.post_aggregate({'aggregate': {
+        'name': _SEGMENT + '-reserved'}})
+    cloud.api.post_aggregate_action(reserved['id'], {'set_metadata': {
+        'metadata': {segments.RESERVED.name: 'true'}}})
+    for host in (_FAILED, _SEGMENT_PEER, _RESERVED):
+        cloud.api.add_host_to_aggregate(members['id'], host)
+    cloud.api.add_host_to_aggregate(reserved['id'], _RESERVED)
+    return segments
+
+
+def host_down_and_evacuate(cloud, step):
+    """Report a host down through os-hosts; its service shows down and its
+    instances change state at once; evacuation stays in the failover
+    segment and lands on the reserved host."""
+    segments = _segment(cloud)
+    step.records.append(Record(
+        'aggregates: %s = {%s} with %s=%s, %s=%s; %s reserved (%s=true)' % (
+            _SEGMENT, ', '.join((_FAILED, _SEGMENT_PEER, _RESERVED)),
+            segments.SEGMENT.name, _SEGMENT, segments.RECOVERY_METHOD.name,
+            segments.RESERVED_HOST.name, _RESERVED, segments.RESERVED.name),
+        'created', 'created', True))
+    flavor_id = _flavor(cloud, 'demo-step5')
+    servers = [_boot(cloud, 'demo-protected-%d' % i, flavor_id, _FAILED)
+               for i in (1, 2)]
+
+    answer = _Api(cloud.api, 'PUT', '/os-hosts/%s' % _FAILED,
+                  {'host_down_reported': True})
+    service = _service(cloud, _FAILED)
+    step.records.append(Record(
+        'PUT os-hosts/%s {"host_down_reported": true}' % _FAILED,
+        '%d; service state %s, forced_down %s' % (
+            answer.status, service['state'], service.get('forced_down')),
+        '200; service down', answer.status == 200 and
+        service['state'] == 'down'))
+
+    state = _conf(cloud).wrs_lm.host_down_instance_state
+    want = {'error': 'ERROR', 'stopped': 'SHUTOFF'}[state]
+    for server in servers:
+        now = cloud.api.get_server(server['id'])
+        step.records.append(Record(
+            'GET server %s' % server['name'],
+            '%s on %s%s' % (now['status'], now['OS-EXT-SRV-ATTR:host'],
+                            ', fault: %s' % now['fault']['message']
+                            if now.get('fault') else ''),
+            '%s ([wrs_lm] host_down_instance_state = %s)' % (want, state),
+            now['status'] == want))
+
+    for server in servers:
+        cloud.api.post_server_action(server['id'], {'evacuate': {}})
+        cloud.wait_for_migration(server['id'], ['done'])
+        after = cloud.wait_for_server(server['id'], 'ACTIVE')
+        host = after['OS-EXT-SRV-ATTR:host']
+        step.records.append(Record(
+            'evacuate %s (no host given: the scheduler chooses)' %
+            server['name'],
+            '%s on %s' % (after['status'], host),
+            'ACTIVE on the reserved host %s of %s' % (_RESERVED, _SEGMENT),
+            after['status'] == 'ACTIVE' and host == _RESERVED))
+
+
+#: The walkthrough: (number, title, function).
+STEPS = (
+    (1, 'flavor keys: valid values stored, invalid ones get a 400',
+     flavor_keys),
+    (2, 'boot, nova meta, explain the server through openstacksdk',
+     explain_server),
+    (3, 'live migration: own flags; timeout aborts, server stays ACTIVE',
+     live_migrate),
+    (4, 'disabled source: rolled-back migration -> ERROR, others migrate',
+     rollback_on_disabled_host),
+    (5, 'host reported down; evacuation to the segment\'s reserved host',
+     host_down_and_evacuate),
+)

@@ -1,0 +1,33 @@
+"""FailoverSegmentWeigher: orders the hosts of a segment for the
+``rh_priority`` and ``auto_priority`` recovery methods."""
+
+import nova.conf
+from nova.scheduler import weights
+
+from nova_wrs_lm import conf as wrs_conf
+from nova_wrs_lm.filters import rules
+
+CONF = nova.conf.CONF
+wrs_conf.register_opts(CONF)
+
+
+class FailoverSegmentWeigher(weights.BaseHostWeigher):
+    """Weight 1.0 for the hosts the segment's method tries first (reserved
+    hosts with ``rh_priority``, active ones with ``auto_priority``), 0.0
+    for the others and for requests that are not moves in a segment."""
+
+    minval = 0.0
+    maxval = 1.0
+
+    def weight_multiplier(self, host_state):
+        return CONF.wrs_lm.failover_segment_weight_multiplier
+
+    def _weigh_object(self, host_state, weight_properties):
+        return rules.for_request(weight_properties).preference(host_state)
+
+    # nova.weights.BaseWeigher.weigh_objects (Nova 34.0.0) calls
+    # _weigh_object per host; this works the request's rules out once.
+    def weigh_objects(self, weighed_obj_list, weight_properties):
+        request = rules.for_request(weight_properties)
+        return [request.preference(weighed.obj)
+                for weighed in weighed_obj_list]

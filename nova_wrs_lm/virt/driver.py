@@ -1,0 +1,325 @@
+"""Nova's libvirt driver with a per-instance live-migration policy.
+
+Loaded by Nova as ``compute_driver = wrs_lm.LibvirtDriver`` (through the
+thin ``nova.virt.wrs_lm`` package).  Each override below names the Nova
+method it wraps or replaces (read from Nova 34.0.0) and what differs; the
+rest is Nova's.
+"""
+
+import dataclasses
+import time
+from collections import deque
+
+import nova.conf
+from nova import exception
+from nova.virt.libvirt import driver as libvirt_driver
+from nova.virt.libvirt import migration as libvirt_migrate
+from oslo_log import log as logging
+
+from nova_wrs_lm import conf as wrs_lm_conf
+from nova_wrs_lm.virt import downtime
+from nova_wrs_lm.virt import instance_policy
+from nova_wrs_lm.virt import migration_flags
+from nova_wrs_lm.virt import monitor as lm_monitor
+from nova_wrs_lm.virt import rollback
+
+CONF = nova.conf.CONF
+wrs_lm_conf.register_opts(CONF)
+LOG = logging.getLogger(__name__)
+
+
+def _libvirt():
+    """The libvirt module Nova's driver uses (Nova's fake under test)."""
+    return libvirt_driver.libvirt
+
+
+def _monotonic():
+    return time.monotonic()
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
+
+
+@dataclasses.dataclass
+class _Migration:
+    """What the driver keeps about one running live migration."""
+
+    policy: object
+    #: Why the migration rolled back, for the fault (set by the monitor).
+    why: str | None = None
+    #: The exception of the migration operation thread, if any.
+    operation_error: BaseException | None = None
+
+
+class _PolicyGuest:
+    """The guest as ``_live_migration_operation`` sees it: ``migrate()``
+    gets the instance's flags; when tunnelled, no migrate URI and no disk
+    list (as Nova does for its global tunnelling)."""
+
+    def __init__(self, guest, policy):
+        self._guest = guest
+        self._policy = policy
+
+    def __getattr__(self, name):
+        return getattr(self._guest, name)
+
+    def migrate(self, destination, migrate_uri=None, migrate_disks=None,
+                destination_xml=None, flags=0, bandwidth=0, parallel=0):
+        libvirt = _libvirt()
+        flags = migration_flags.apply(flags, self._policy, libvirt)
+        if flags & libvirt.VIR_MIGRATE_TUNNELLED:
+            migrate_uri = None
+            migrate_disks = []
+        LOG.debug('Live migration flags %d (policy sets %s, clears %s)',
+                  flags, *migration_flags.changes(self._policy))
+        return self._guest.migrate(
+            destination, migrate_uri=migrate_uri,
+            migrate_disks=migrate_disks, destination_xml=destination_xml,
+            flags=flags, bandwidth=bandwidth, parallel=parallel)
+
+
+class _NovaMonitor(lm_monitor.MigrationMonitor):
+    """The monitor with the bookkeeping of Nova's own loop: queued tasks
+    (force-complete requests), progress saved on the migration and the
+    instance, periodic progress logs, no timeout action in post-copy."""
+
+    def __init__(self, guest, policy, *, driver, instance, migration,
+                 on_migration_failure, post_copy, **kwargs):
+        super().__init__(guest, policy, instance_uuid=instance.uuid,
+                         **kwargs)
+        self._driver = driver
+        self._instance = instance
+        self._migration = migration
+        self._on_migration_failure = on_migration_failure
+        self._post_copy = post_copy
+        self._polls = 0
+        self._last_info_elapsed = 0.0
+
+    def _log_kwargs(self):
+        return {'instance': self._instance}
+
+    def _timeout_allowed(self):
+        return self._migration.status != 'running (post-copy)'
+
+    def _force_complete(self):
+        # As Nova's loop: queue a force-complete (post-copy switch or
+        # pause, undone by the recover tasks) for run_tasks.
+        self._driver.live_migration_force_complete(self._instance)
+
+    def _on_running(self, info, elapsed):
+        libvirt_migrate.run_tasks(self.guest, self._instance,
+                                  self._driver.active_migrations,
+                                  self._on_migration_failure,
+                                  self._migration, self._post_copy)
+        divisor = max(1, int(CONF.libvirt.live_migration_monitor_interval /
+                             self.poll_interval))
+        if self._polls % divisor == 0:
+            self._save_progress(info, elapsed)
+        self._polls += 1
+
+    def _save_progress(self, info, elapsed):
+        remaining = 100
+        if info.memory_total != 0:
+            remaining = round(info.memory_remaining * 100 /
+                              info.memory_total)
+        libvirt_migrate.save_stats(self._instance, self._migration, info,
+                                   remaining)
+        disk_remaining = 100
+        if info.disk_total != 0:
+            disk_remaining = round(info.disk_remaining * 100 /
+                                   info.disk_total)
+        lg = LOG.debug
+        if elapsed - self._last_info_elapsed >= 30:
+            lg = LOG.info
+            self._last_info_elapsed = elapsed
+        lg('Migration running for %(secs)d secs, memory %(remaining)d%% '
+           'remaining (bytes processed=%(processed_memory)d, '
+           'remaining=%(remaining_memory)d, total=%(total_memory)d); '
+           'disk %(disk_remaining)d%% remaining (bytes '
+           'processed=%(processed_disk)d, remaining=%(remaining_disk)d, '
+           'total=%(total_disk)d).',
+           {'secs': elapsed, 'remaining': remaining,
+            'processed_memory': info.memory_processed,
+            'remaining_memory': info.memory_remaining,
+            'total_memory': info.memory_total,
+            'disk_remaining': disk_remaining,
+            'processed_disk': info.disk_processed,
+            'remaining_disk': info.disk_remaining,
+            'total_disk': info.disk_total}, instance=self._instance)
+
+
+def _why(result, policy, error):
+    """Why a migration rolled back, for the instance fault."""
+    if result.outcome == lm_monitor.ABORTED:
+        timeout = policy['live_migration_timeout']
+        text = ('live migration not completed after %d sec (timeout from '
+                '%s), aborted' % (timeout.value, timeout.source))
+    elif result.outcome == lm_monitor.CANCELLED:
+        text = 'live migration cancelled'
+    else:
+        text = 'live migration failed'
+    if error is not None:
+        text += ' (%s)' % error
+    return text
+
+
+class LibvirtDriver(libvirt_driver.LibvirtDriver):
+    """Nova's libvirt driver; each live migration follows its instance's
+    resolved policy (see :mod:`nova_wrs_lm.resolver`)."""
+
+    #: Time source and sleep of the migration monitor (injectable).
+    monitor_clock = staticmethod(_monotonic)
+    monitor_sleep = staticmethod(_sleep)
+    #: Seconds between two polls of a migration job (Nova's is 0.5).
+    monitor_poll_interval = 0.5
+
+    # Wraps LibvirtDriver.__init__ (Nova 34.0.0): adds the table of running
+    # migrations (one entry per instance, nothing shared between them).
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only)
+        self._wrs_migrations = {}
+
+    # Replaces LibvirtDriver._handle_live_migration_tunnelled (Nova 34.0.0):
+    # tunnelling is decided per instance (its default is this very option),
+    # so the global flags never carry VIR_MIGRATE_TUNNELLED.
+    def _handle_live_migration_tunnelled(self, migration_flags):
+        return migration_flags
+
+    def _policy(self, instance):
+        record = self._wrs_migrations.get(instance.uuid)
+        if record is not None:
+            return record.policy
+        return instance_policy.resolve(instance, CONF)
+
+    # Wraps LibvirtDriver.check_can_live_migrate_source (Nova 34.0.0): Nova
+    # refuses a tunnelled block migration with mapped volumes when its
+    # global flags tunnel; here when the instance's policy does.
+    def check_can_live_migrate_source(self, context, instance,
+                                      dest_check_data,
+                                      block_device_info=None):
+        data = super().check_can_live_migrate_source(
+            context, instance, dest_check_data, block_device_info)
+        bdm = (block_device_info or {}).get('block_device_mapping')
+        if data.block_migration and bdm:
+            policy = self._policy(instance)
+            if policy.tunnel:
+                choice = policy['live_migration_tunnel']
+                msg = ('Cannot block migrate instance %(uuid)s with mapped '
+                       'volumes. Selective block device migration is not '
+                       'supported with tunnelled block migrations '
+                       '(live_migration_tunnel is true from %(source)s).'
+                       % {'uuid': instance.uuid, 'source': choice.source})
+                LOG.error('%s', msg, instance=instance)
+                raise exception.MigrationPreCheckError(reason=msg)
+        return data
+
+    # Wraps LibvirtDriver.live_migration (Nova 34.0.0): resolves and logs
+    # the instance's policy once, and wraps recover_method so that a
+    # rollback off a disabled or forced-down source host ends in ERROR.
+    def live_migration(self, context, instance, dest, post_method,
+                       recover_method, block_migration=False,
+                       migrate_data=None):
+        policy = instance_policy.resolve(instance, CONF)
+        instance_policy.log(policy, instance)
+        record = _Migration(policy)
+        self._wrs_migrations[instance.uuid] = record
+
+        def recover(context, instance, dest, migrate_data=None, **kwargs):
+            recover_method(context, instance, dest, migrate_data, **kwargs)
+            rollback.error_if_source_down(
+                context, instance, dest,
+                record.why or 'live migration failed')
+
+        try:
+            super().live_migration(context, instance, dest, post_method,
+                                   recover, block_migration, migrate_data)
+        finally:
+            self._wrs_migrations.pop(instance.uuid, None)
+
+    # Wraps LibvirtDriver._live_migration_operation (Nova 34.0.0): migrate()
+    # gets the instance's flags (_PolicyGuest); an exception is kept for the
+    # monitor instead of failing the future, see _live_migration_monitor.
+    def _live_migration_operation(self, context, instance, dest,
+                                  block_migration, migrate_data, guest,
+                                  device_names):
+        record = self._wrs_migrations.get(instance.uuid)
+        policy = record.policy if record else self._policy(instance)
+        try:
+            super()._live_migration_operation(
+                context, instance, dest, block_migration, migrate_data,
+                _PolicyGuest(guest, policy), device_names)
+        except Exception as exc:
+            if record is None:
+                raise
+            record.operation_error = exc
+
+    # Replaces LibvirtDriver._live_migration_monitor (Nova 34.0.0): same
+    # callbacks and bookkeeping (_NovaMonitor), but the loop is
+    # MigrationMonitor with the instance's absolute timeout and a downtime
+    # ramp to its max.  Differs: the operation's exception (e.g. libvirt's
+    # "operation aborted" after a timeout) is raised only when the
+    # migration did not roll back; Nova 34 would raise it after a complete
+    # rollback and put the instance running on the source in ERROR.
+    def _live_migration_monitor(self, context, instance, guest,
+                                dest, post_method,
+                                recover_method, block_migration,
+                                migrate_data, future,
+                                disk_paths):
+        record = self._wrs_migrations.get(instance.uuid)
+        if record is None:
+            record = _Migration(self._policy(instance))
+        policy = record.policy
+        on_migration_failure = deque()
+        data_gb = self._live_migration_data_gb(instance, disk_paths)
+        migration = migrate_data.migration
+
+        flags = migration_flags.apply(
+            self._get_migration_flags(migrate_data.block_migration),
+            policy, _libvirt())
+        post_copy = self._is_post_copy_enabled(flags)
+        # vpmem does not support post copy
+        post_copy &= not bool(self._get_vpmems(instance))
+
+        monitor = _NovaMonitor(
+            guest, policy, driver=self, instance=instance,
+            migration=migration, on_migration_failure=on_migration_failure,
+            post_copy=post_copy,
+            timeout_action=CONF.libvirt.live_migration_timeout_action,
+            downtime_steps=downtime.steps(policy.max_downtime,
+                                          policy.timeout, CONF,
+                                          data_gb=data_gb),
+            clock=self.monitor_clock, sleep=self.monitor_sleep,
+            poll_interval=self.monitor_poll_interval)
+        result = monitor.run(is_operation_alive=lambda: not future.done())
+
+        if not result.rolled_back:
+            # Migration is all done
+            LOG.info('Migration operation has completed', instance=instance)
+            post_method(context, instance, dest, block_migration,
+                        migrate_data)
+        else:
+            # Wait for the operation thread: its error explains the failure.
+            future.result()
+            record.why = _why(result, policy, record.operation_error)
+            if result.outcome == lm_monitor.CANCELLED:
+                # Migration was stopped by admin
+                LOG.warning('Migration operation was cancelled',
+                            instance=instance)
+                kwargs = {'migration_status': 'cancelled'}
+            else:
+                LOG.error('Migration operation has aborted',
+                          instance=instance)
+                kwargs = {}
+            libvirt_migrate.run_recover_tasks(self._host, guest, instance,
+                                              on_migration_failure)
+            recover_method(context, instance, dest, migrate_data, **kwargs)
+        self._clear_empty_migration(instance)
+
+        future.result()
+        error = record.operation_error
+        if error is not None:
+            if not result.rolled_back:
+                raise error
+            LOG.info('Live migration operation ended with "%s"; the '
+                     'migration was rolled back.', error, instance=instance)

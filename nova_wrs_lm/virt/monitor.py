@@ -1,0 +1,213 @@
+"""Watch one running live migration and enforce its policy.
+
+:class:`MigrationMonitor` needs only a Nova ``Guest`` (real or fake libvirt
+domain) and a resolved :class:`nova_wrs_lm.resolver.Policy`: it polls the
+migration job, raises the maximum downtime step by step, and aborts (or
+forces to complete) a migration that outlives the policy's timeout.  Time is
+injected (``clock``, ``sleep``) so that long timeouts can be run instantly.
+
+The libvirt driver subclasses it to add Nova's bookkeeping (progress,
+force-complete requests); everything else can drive it directly.
+"""
+
+import dataclasses
+import time
+
+import nova.conf
+from nova.virt.libvirt import migration as libvirt_migrate
+from oslo_log import log as logging
+
+from nova_wrs_lm.virt import downtime
+
+LOG = logging.getLogger(__name__)
+
+COMPLETED = 'completed'
+ABORTED = 'aborted'
+FAILED = 'failed'
+CANCELLED = 'cancelled'
+FORCE_COMPLETED = 'force_completed'
+
+#: Values of ``[libvirt] live_migration_timeout_action``.
+ABORT = 'abort'
+FORCE_COMPLETE = 'force_complete'
+
+
+def _libvirt():
+    """The libvirt module as Nova's migration helpers see it (the real
+    one, or Nova's fake under its test fixture)."""
+    return libvirt_migrate.libvirt
+
+
+@dataclasses.dataclass
+class MonitorResult:
+    """How one monitored migration ended."""
+
+    #: completed, aborted, failed, cancelled or force_completed.
+    outcome: str
+    #: Seconds from the start of monitoring to the end of the job.
+    elapsed: float
+    #: ``(elapsed_seconds, downtime_ms)`` of each downtime change made.
+    downtime_applied: list = dataclasses.field(default_factory=list)
+    #: Elapsed seconds at which the timeout action was taken, or None.
+    aborted_at: float | None = None
+    #: The last libvirt job type seen (``VIR_DOMAIN_JOB_*``).
+    job_type: int | None = None
+
+    @property
+    def rolled_back(self):
+        """True when the guest stayed on the source."""
+        return self.outcome in (ABORTED, FAILED, CANCELLED)
+
+
+class MigrationMonitor:
+    """Poll one migration job until it ends, applying one policy.
+
+    :param guest: a ``nova.virt.libvirt.guest.Guest``.
+    :param policy: the instance's resolved policy (timeout, max downtime).
+    :param timeout_action: ``abort`` or ``force_complete`` (Nova's
+        ``[libvirt] live_migration_timeout_action``).
+    :param downtime_steps: ``[(elapsed_seconds, downtime_ms), ...]``;
+        default: :func:`nova_wrs_lm.virt.downtime.steps` of the policy.
+    :param clock: returns seconds (monotonic).
+    :param sleep: sleeps seconds.
+    :param poll_interval: seconds between two polls of the job.
+    :param timeout: seconds, overrides ``policy.timeout`` (0: none).
+    :param instance_uuid: for log lines.
+    """
+
+    def __init__(self, guest, policy, *, timeout_action=ABORT,
+                 downtime_steps=None, clock=time.monotonic,
+                 sleep=time.sleep, poll_interval=0.5, timeout=None,
+                 instance_uuid=None):
+        self.guest = guest
+        self.policy = policy
+        self.timeout = policy.timeout if timeout is None else timeout
+        self.max_downtime = policy.max_downtime
+        if downtime_steps is None:
+            downtime_steps = downtime.steps(self.max_downtime, self.timeout,
+                                            nova.conf.CONF)
+        self.downtime_steps = [(t, min(ms, self.max_downtime))
+                               for t, ms in sorted(downtime_steps)]
+        self.timeout_action = timeout_action
+        self.poll_interval = poll_interval
+        self.instance_uuid = instance_uuid
+        self._clock = clock
+        self._sleep = sleep
+        self._downtime = None
+        self._paused = False
+
+    # -- hooks for subclasses -------------------------------------------
+
+    def _log_kwargs(self):
+        return {'instance_uuid': self.instance_uuid}
+
+    def _on_running(self, info, elapsed):
+        """Called on each poll while the job runs (before the timeout
+        check)."""
+
+    def _timeout_allowed(self):
+        """False when the timeout must not be acted on (post-copy)."""
+        return True
+
+    def _force_complete(self):
+        """Make the migration finish now: pause the guest so that it
+        stops dirtying memory (resumed if the migration then fails)."""
+        try:
+            self.guest.pause()
+            self._paused = True
+        except Exception as exc:
+            LOG.warning('Failed to pause instance during live-migration %s',
+                        exc, **self._log_kwargs())
+
+    def _after_rollback(self):
+        if self._paused:
+            try:
+                self.guest.resume()
+            except Exception as exc:
+                LOG.warning('Failed to resume paused instance after '
+                            'live-migration rollback %s', exc,
+                            **self._log_kwargs())
+
+    # -- the loop -------------------------------------------------------
+
+    def run(self, is_operation_alive=lambda: True):
+        """Poll until the job completes, fails or is cancelled, or the
+        migration operation is no longer alive; return a
+        :class:`MonitorResult`."""
+        libvirt = _libvirt()
+        start = self._clock()
+        result = MonitorResult(outcome=FAILED, elapsed=0.0)
+        while True:
+            info = self.guest.get_job_info()
+            job_type = info.type
+            if (job_type == libvirt.VIR_DOMAIN_JOB_NONE and
+                    not is_operation_alive()):
+                job_type = libvirt_migrate.find_job_type(self.guest, None)
+            result.job_type = job_type
+            result.elapsed = self._clock() - start
+
+            if job_type == libvirt.VIR_DOMAIN_JOB_UNBOUNDED:
+                self._on_running(info, result.elapsed)
+                if result.aborted_at is None:
+                    self._check_timeout(result)
+                self._update_downtime(result)
+            elif job_type == libvirt.VIR_DOMAIN_JOB_COMPLETED:
+                result.outcome = (FORCE_COMPLETED if self._acted(
+                    result, FORCE_COMPLETE) else COMPLETED)
+                break
+            elif job_type == libvirt.VIR_DOMAIN_JOB_FAILED:
+                result.outcome = (ABORTED if self._acted(result, ABORT)
+                                  else FAILED)
+                break
+            elif job_type == libvirt.VIR_DOMAIN_JOB_CANCELLED:
+                result.outcome = (ABORTED if self._acted(result, ABORT)
+                                  else CANCELLED)
+                break
+            elif job_type != libvirt.VIR_DOMAIN_JOB_NONE:
+                LOG.warning('Unexpected migration job type: %d', job_type,
+                            **self._log_kwargs())
+            self._sleep(self.poll_interval)
+        if result.rolled_back:
+            self._after_rollback()
+        return result
+
+    def _acted(self, result, action):
+        return (result.aborted_at is not None and
+                self.timeout_action == action)
+
+    def _check_timeout(self, result):
+        if (not self.timeout or result.elapsed <= self.timeout or
+                not self._timeout_allowed()):
+            return
+        LOG.warning('Live migration not completed after %d sec',
+                    self.timeout, **self._log_kwargs())
+        result.aborted_at = result.elapsed
+        if self.timeout_action == FORCE_COMPLETE:
+            self._force_complete()
+            return
+        try:
+            self.guest.abort_job()
+        except _libvirt().libvirtError as exc:
+            LOG.warning('Failed to abort migration %s', exc,
+                        **self._log_kwargs())
+            raise
+
+    def _update_downtime(self, result):
+        step = None
+        for candidate in self.downtime_steps:
+            if result.elapsed > candidate[0]:
+                step = candidate
+        if step is None or step[1] == self._downtime:
+            return
+        waited, ms = step
+        LOG.info('Increasing downtime to %(downtime)d ms after '
+                 '%(waittime)d sec elapsed time',
+                 {'downtime': ms, 'waittime': waited}, **self._log_kwargs())
+        try:
+            self.guest.migrate_configure_max_downtime(ms)
+        except _libvirt().libvirtError as exc:
+            LOG.warning('Unable to increase max downtime to %(time)d ms: '
+                        '%(e)s', {'time': ms, 'e': exc},
+                        **self._log_kwargs())
+        self._downtime = ms
+        result.downtime_applied.append((result.elapsed, ms))

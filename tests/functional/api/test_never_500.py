@@ -1,0 +1,115 @@
+"""Property: whatever keys, values, bodies and content types a caller
+sends to the routes the filter looks at, the answer is never a 500, and
+every error is a Nova-style JSON fault."""
+
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from oslo_serialization import jsonutils
+
+from nova_wrs_lm import spec_table
+from tests.functional.api import cloud
+
+_KEYS = st.sampled_from(sorted(spec_table.all_keys())) | st.text(max_size=20)
+_SCALARS = (st.none() | st.booleans() | st.integers() |
+            st.floats(allow_nan=False) | st.text(max_size=30) |
+            st.sampled_from(['0', '120', '800', '801', '-1', 'true', 'maybe',
+                             ' 150 ', '1e3', '0x80']))
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=3) |
+    st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=5)
+_ITEMS = st.dictionaries(_KEYS, _VALUES, max_size=3)
+
+
+def _wrapped(name):
+    return _ITEMS.map(lambda items: {name: items})
+
+
+_JSON_BODIES = st.one_of(
+    _wrapped('metadata'), _wrapped('meta'), _wrapped('extra_specs'), _ITEMS,
+    _wrapped('host_down_reported'), _VALUES,
+    st.fixed_dictionaries({'host_down_reported': _VALUES}),
+    st.fixed_dictionaries({'host': st.fixed_dictionaries(
+        {'host_down_reported': _VALUES}) | _VALUES}),
+    st.fixed_dictionaries({'server': _wrapped('metadata') | _VALUES}),
+    st.fixed_dictionaries({'rebuild': _wrapped('metadata') | _VALUES}),
+).map(jsonutils.dumps)
+_BODIES = _JSON_BODIES | st.binary(max_size=40) | st.just(b'')
+_CONTENT_TYPES = st.sampled_from([
+    'application/json', 'application/json; charset=UTF-8',
+    'application/vnd.openstack.compute+json', 'text/plain', '',
+    'application/xml', 'multipart/form-data', 'application/x-www-form-'
+    'urlencoded']) | st.text(
+        st.characters(min_codepoint=32, max_codepoint=126), max_size=15
+    ).filter(lambda s: s == s.strip())  # requests refuses padded headers
+_VERSIONS = st.sampled_from(['2.1', '2.42', '2.85', '2.86', 'latest', '1.0',
+                             '3.0', 'abc'])
+
+
+class NeverServerErrorTest(cloud.FilteredCloud):
+
+    def setUp(self):
+        super().setUp()
+        server = self._create_server(networks='none')
+        flavor = self._create_flavor()
+        image = server['image']['id']
+        self.routes = [
+            ('POST', 'servers/%s/metadata' % server['id']),
+            ('PUT', 'servers/%s/metadata' % server['id']),
+            ('PUT', 'servers/%s/metadata/%s' % (
+                server['id'], 'hw:wrs:live_migration_timeout')),
+            ('POST', 'servers/%s/action' % server['id']),
+            ('POST', 'flavors/%s/os-extra_specs' % flavor),
+            ('PUT', 'flavors/%s/os-extra_specs/%s' % (
+                flavor, 'hw:wrs:live_migration_tunnel')),
+            ('PUT', 'os-hosts/compute'),
+            ('PUT', 'os-hosts/nowhere'),
+            ('POST', 'servers'),
+        ]
+        self.image = image
+
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              database=None, suppress_health_check=list(HealthCheck))
+    @given(route=st.integers(min_value=0, max_value=8), body=_BODIES,
+           content_type=_CONTENT_TYPES, version=_VERSIONS)
+    def test_never_500(self, route, body, content_type, version):
+        method, uri = self.routes[route]
+        self.api.microversion = version
+        response = self._request(method, uri, body,
+                                 headers={'Content-Type': content_type})
+        self.assertLess(response.status_code, 500, response.text)
+        if response.status_code >= 400 and response.content:
+            self.assertEqual('application/json',
+                             response.headers['Content-Type'].split(';')[0],
+                             response.text)
+            fault = next(iter(response.json().values()))
+            self.assertEqual(response.status_code, fault['code'])
+
+
+class MetadataDecisionTest(cloud.FilteredCloud):
+    """Property: a live-migration key in ``nova meta`` is stored exactly
+    when the spec table accepts its value; otherwise the 400 is the
+    table's message."""
+
+    def setUp(self):
+        super().setUp()
+        self.uri = 'servers/%s/metadata' % self._create_server(
+            networks='none')['id']
+
+    @settings(max_examples=60, deadline=None, derandomize=True,
+              database=None, suppress_health_check=list(HealthCheck))
+    @given(key=st.sampled_from(sorted(spec_table.all_keys())),
+           value=st.integers(min_value=-5, max_value=1000).map(str) |
+           st.text(max_size=8))
+    def test_stored_iff_valid(self, key, value):
+        setting = spec_table.all_keys()[key]
+        response = self._request('POST', self.uri,
+                                 {'metadata': {key: value}})
+        try:
+            setting.parse(key, value)
+        except ValueError:
+            self.assertEqual(setting.message(key),
+                             self._fault(response, 400))
+        else:
+            self.assertEqual(200, response.status_code, response.text)
