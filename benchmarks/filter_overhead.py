@@ -12,15 +12,14 @@ Run: .venv/bin/python benchmarks/filter_overhead.py
 """
 
 import json
-import logging
 import os
 import statistics
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
+import _nova_case  # noqa: E402 (benchmarks/, on sys.path as the script's dir)
 import nova.tests.functional  # noqa: E402,F401 (Nova's monkey patching)
 import webob.dec  # noqa: E402,F401 (nova.api.wsgi needs it loaded)
 from nova.api import wsgi as nova_wsgi  # noqa: E402
@@ -72,11 +71,7 @@ class _Bench(base.NovaApiTestCase):
 
 
 def main():
-    logging.disable(logging.INFO)  # Nova's service start/stop chatter
-    result = unittest.TextTestRunner(verbosity=0, stream=open(
-        os.devnull, 'w')).run(_Bench('test_bench'))
-    for _test, trace in result.errors + result.failures:
-        print(trace)
+    _nova_case.run_case(_Bench('test_bench'))
     print('wrs_lm filter overhead, median of %d requests per stack '
           '(in-process Nova API)' % (ROUNDS - 10))
     print('%-26s %14s %14s %8s' % ('request', 'Nova (ms)', 'with filter',

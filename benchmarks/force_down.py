@@ -10,14 +10,13 @@ Prints the times and their ratio.  Asserts nothing.
 Run: .venv/bin/python benchmarks/force_down.py
 """
 
-import logging
 import os
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
+import _nova_case  # noqa: E402 (benchmarks/, on sys.path as the script's dir)
 import nova.tests.functional  # noqa: E402,F401 (Nova's monkey patching)
 import sqlalchemy as sa  # noqa: E402
 from nova import context as nova_context  # noqa: E402
@@ -100,11 +99,7 @@ class _Bench(test.TestCase):
 
 
 def main():
-    logging.disable(logging.INFO)  # Nova's service start/stop chatter
-    result = unittest.TextTestRunner(verbosity=0, stream=open(
-        os.devnull, 'w')).run(_Bench('test_bench'))
-    for _test, trace in result.errors + result.failures:
-        print(trace)
+    _nova_case.run_case(_Bench('test_bench'))
     print('force-down of one host (in-process sqlite): bulk report vs one '
           'reset-state-style update per instance')
     print('%10s %12s %12s %10s' % ('instances', 'bulk (ms)', 'naive (ms)',

@@ -13,7 +13,7 @@ PYTHON=${PYTHON:-python3}
 # integration tests run (tests/integration): libvirtd, QEMU, a kernel
 # package to boot guests from (downloaded, not installed) and busybox.
 DEB_PACKAGES=(
-    pkg-config libvirt-dev gcc
+    pkg-config libvirt-dev gcc libc6-dev
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 busybox-static cpio
 )

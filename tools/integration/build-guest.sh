@@ -31,9 +31,25 @@ kernel_package() {
     echo "$pkg $(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')"
 }
 
+download_kernel() {
+    # Unpack /boot/vmlinuz-* of package $1 version $2 into $3/vmlinuz.
+    local tmp
+    tmp=$(mktemp -d "$cache/.kernel.XXXXXX")
+    if ! (cd "$tmp" && apt-get download -qq "$1=$2" >&2); then
+        rm -rf "$tmp"
+        return 1
+    fi
+    dpkg-deb --fsys-tarfile "$tmp"/*.deb \
+        | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
+    mkdir -p "$3"
+    mv "$tmp"/boot/vmlinuz-* "$3/vmlinuz"
+    rm -rf "$tmp"
+}
+
 fetch_kernel() {
-    # Echo the path of a cached vmlinuz of the current kernel package.
-    local pkg ver dir tmp
+    # Echo the path of a cached vmlinuz of the current kernel package;
+    # refresh the package lists once if they are missing or stale.
+    local pkg ver dir
     if ! read -r pkg ver < <(kernel_package); then
         log "no linux-image-amd64 in the package lists; apt-get update"
         apt-get update -qq >&2
@@ -42,14 +58,13 @@ fetch_kernel() {
     dir=$cache/kernel/${pkg}_${ver}
     if [ ! -f "$dir/vmlinuz" ]; then
         log "downloading $pkg $ver"
-        tmp=$(mktemp -d "$cache/.kernel.XXXXXX")
-        (cd "$tmp" && apt-get download -qq "$pkg=$ver" 2>/dev/null \
-            || apt-get download "$pkg=$ver" >&2)
-        dpkg-deb --fsys-tarfile "$tmp"/*.deb \
-            | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-        mkdir -p "$dir"
-        mv "$tmp"/boot/vmlinuz-* "$dir/vmlinuz"
-        rm -rf "$tmp"
+        if ! download_kernel "$pkg" "$ver" "$dir"; then
+            log "download failed; apt-get update and retry"
+            apt-get update -qq >&2
+            read -r pkg ver < <(kernel_package)
+            dir=$cache/kernel/${pkg}_${ver}
+            [ -f "$dir/vmlinuz" ] || download_kernel "$pkg" "$ver" "$dir"
+        fi
     fi
     echo "$dir/vmlinuz"
 }

@@ -1,0 +1,304 @@
+"""Two real libvirt "hosts" on one machine, for live-migration tests.
+
+Each host is a ``libvirtd`` in its own mount and UTS namespace: a per-host
+directory is bind-mounted over the paths libvirt has compiled in
+(``/etc/libvirt``, ``/run/libvirt``, ``/var/lib/libvirt``,
+``/var/cache/libvirt``, ``/var/log/libvirt``), so the two daemons share
+nothing but the machine.  Guests are QEMU TCG domains; migration data goes
+over 127.0.0.1.  Daemons and their QEMU processes are always stopped by
+PID, never by name.
+
+:func:`unavailable` says why this cannot run here (or None), and
+:class:`LibvirtHost` is one host.
+"""
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+try:
+    import libvirt
+except ImportError:  # pragma: no cover - the tests skip without it
+    libvirt = None
+
+QEMU = '/usr/bin/qemu-system-x86_64'
+LIBVIRTD = '/usr/sbin/libvirtd'
+
+#: Compiled-in libvirt paths, and the per-host subdirectory bound on each.
+_BOUND = (
+    ('etc', '/etc/libvirt'),
+    ('run', '/run/libvirt'),
+    ('lib', '/var/lib/libvirt'),
+    ('cache', '/var/cache/libvirt'),
+    ('log', '/var/log/libvirt'),
+)
+
+#: The QEMU driver refuses to start unless this user and group exist (even
+#: with user = "root"); each host sees them in its own /etc/passwd copy.
+_QEMU_ACCOUNT = 'libvirt-qemu'
+
+_LIBVIRTD_CONF = '''\
+host_uuid = "{host_uuid}"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_group = "root"
+unix_sock_rw_perms = "0700"
+log_level = {log_level}
+log_outputs = "{log_level}:file:/var/log/libvirt/libvirtd.log"
+'''
+
+_QEMU_CONF = '''\
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+migration_port_min = {port_min}
+migration_port_max = {port_max}
+'''
+
+_START_TIMEOUT = 30
+
+
+def unavailable():
+    """Why two libvirt hosts cannot run on this machine, or None."""
+    if libvirt is None:
+        return 'libvirt-python is not installed'
+    if os.geteuid() != 0:
+        return 'needs root (libvirtd, mount namespaces)'
+    for path in (QEMU, LIBVIRTD):
+        if not os.access(path, os.X_OK):
+            return '%s is not installed' % path
+    try:
+        subprocess.run(
+            ['unshare', '--mount', '--uts', '--propagation', 'private',
+             'true'], check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return 'mount/UTS namespaces refused (unshare: %s)' % (
+            getattr(exc, 'stderr', b'') or exc)
+    return None
+
+
+class HostError(Exception):
+    """A libvirt host did not start."""
+
+
+class LibvirtHost:
+    """One libvirtd in its own namespaces, under ``base_dir/name``.
+
+    :param index: distinguishes the hosts' migration port ranges.
+    """
+
+    def __init__(self, base_dir, name, index, log_level=3):
+        self.name = name
+        self.dir = os.path.join(base_dir, name)
+        self.host_uuid = str(uuid.uuid4())
+        self.port_min = 49152 + 32 * index
+        self.port_max = self.port_min + 31
+        self._log_level = log_level
+        self.pid = None
+        self._proc = None
+
+    @property
+    def uri(self):
+        return 'qemu+unix:///system?socket=%s' % self._path(
+            'run', 'libvirt-sock')
+
+    @property
+    def log_file(self):
+        return self._path('log', 'libvirtd.log')
+
+    def _path(self, part, *rest):
+        return os.path.join(self.dir, part, *rest)
+
+    def _write_config(self):
+        for part, _target in _BOUND:
+            os.makedirs(self._path(part), exist_ok=True)
+        with open(self._path('etc', 'libvirtd.conf'), 'w') as f:
+            f.write(_LIBVIRTD_CONF.format(host_uuid=self.host_uuid,
+                                          log_level=self._log_level))
+        with open(self._path('etc', 'qemu.conf'), 'w') as f:
+            f.write(_QEMU_CONF.format(port_min=self.port_min,
+                                      port_max=self.port_max))
+        for name, line in (
+                ('passwd', '%s:x:64055:64055::/nonexistent:'
+                           '/usr/sbin/nologin\n'),
+                ('group', '%s:x:64055:\n')):
+            with open('/etc/' + name) as f:
+                text = f.read()
+            if not any(row.split(':', 1)[0] == _QEMU_ACCOUNT
+                       for row in text.splitlines()):
+                text += ('' if text.endswith('\n') else '\n') + (
+                    line % _QEMU_ACCOUNT)
+            with open(os.path.join(self.dir, name), 'w') as f:
+                f.write(text)
+
+    def _script(self):
+        q = shlex.quote
+        binds = []
+        for part, target in _BOUND:
+            binds.append('mkdir -p %s && mount --bind %s %s' % (
+                target, q(self._path(part)), target))
+        for name in ('passwd', 'group'):
+            binds.append('mount --bind %s /etc/%s' % (
+                q(os.path.join(self.dir, name)), name))
+        return ' && '.join(binds + [
+            'hostname %s' % q(self.name),
+            'exec %s --config /etc/libvirt/libvirtd.conf '
+            '--pid-file /run/libvirt/libvirtd.pid' % LIBVIRTD,
+        ])
+
+    def start(self):
+        """Start the daemon and wait until it answers; return its PID."""
+        self._write_config()
+        out = open(self._path('log', 'stdout.log'), 'ab')
+        try:
+            # unshare and sh exec into libvirtd: Popen's PID is the
+            # daemon's own.
+            self._proc = subprocess.Popen(
+                ['unshare', '--mount', '--uts', '--propagation', 'private',
+                 'sh', '-c', self._script()],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                start_new_session=True)
+        finally:
+            out.close()
+        self.pid = self._proc.pid
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            if self._proc.poll() is not None:
+                raise HostError('libvirtd of %s exited (%s): %s' % (
+                    self.name, self._proc.returncode, self._log_tail()))
+            try:
+                libvirt.open(self.uri).close()
+                return self.pid
+            except libvirt.libvirtError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise HostError('libvirtd of %s did not answer: %s' % (
+                        self.name, self._log_tail())) from None
+                time.sleep(0.1)
+
+    def _log_tail(self):
+        lines = []
+        for path in (self._path('log', 'stdout.log'), self.log_file):
+            try:
+                with open(path, errors='replace') as f:
+                    lines += f.read().splitlines()[-5:]
+            except OSError:
+                pass
+        return ' | '.join(lines)
+
+    def open(self):
+        """A new connection to this host."""
+        return libvirt.open(self.uri)
+
+    def warm(self):
+        """Make the daemon probe QEMU's capabilities now (seconds, once
+        per host) rather than in the first test's migration."""
+        conn = self.open()
+        try:
+            conn.getDomainCapabilities(QEMU, 'x86_64', None, 'qemu')
+        finally:
+            conn.close()
+
+    def qemu_pids(self):
+        """``{domain name: PID}`` of the live QEMU processes this host
+        started, from its run directory (status XML and pid file)."""
+        pids = {}
+        qemu_run = self._path('run', 'qemu')
+        try:
+            names = os.listdir(qemu_run)
+        except FileNotFoundError:
+            return pids
+        for name in names:
+            domain = name[:-len('.xml')]
+            if not name.endswith('.xml') or domain == 'driver':
+                continue
+            try:
+                with open(os.path.join(qemu_run, domain + '.pid')) as f:
+                    pid = int(f.read().strip())
+            except (OSError, ValueError):
+                continue
+            if is_qemu(pid):
+                pids[domain] = pid
+        return pids
+
+    def kill(self):
+        """Kill the daemon by PID with SIGKILL (a host failure); its QEMU
+        processes are left as they are."""
+        if self.running():
+            os.kill(self.pid, signal.SIGKILL)
+            self._proc.wait()
+
+    def running(self):
+        """True while the daemon process runs."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def remove_domains(self):
+        """Destroy and undefine every domain of this host."""
+        if not self.running():
+            return
+        try:
+            conn = self.open()
+        except libvirt.libvirtError:
+            return
+        try:
+            for dom in conn.listAllDomains():
+                for action in (dom.destroy, dom.undefine):
+                    try:
+                        action()
+                    except libvirt.libvirtError:
+                        pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        """Stop the daemon and any QEMU process it left, by PID."""
+        self.remove_domains()
+        if self.running():
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self._proc.wait()
+        for pid in self.qemu_pids().values():
+            kill_pid(pid)
+        self._proc = None
+
+
+def is_qemu(pid):
+    """True if ``pid`` is a live QEMU process (not a reused PID)."""
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            argv0 = f.read().split(b'\0', 1)[0]
+    except OSError:
+        return False
+    return os.path.basename(argv0).startswith(b'qemu-system')
+
+
+def kill_pid(pid):
+    """SIGKILL ``pid`` and wait (10 s at most) until it is gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while is_qemu(pid) and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+
+
+def remove_tree(path):
+    """Remove a hosts' base directory (after the hosts are stopped)."""
+    shutil.rmtree(path, ignore_errors=True)
