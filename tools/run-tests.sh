@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs (tools/bootstrap.sh), checks
-# style (ruff), then runs every test with stestr (unit, functional tests in
-# Nova's in-process cloud, and the real libvirt + QEMU integration tests,
-# which skip with a reason where they cannot run).
+# style (ruff) and release notes (reno lint), then runs every test with
+# stestr: unit tests and functional tests in Nova's in-process cloud (in
+# parallel), then the real libvirt + QEMU integration tests (on their own:
+# Nova's functional tests monkey-patch eventlet in the processes that load
+# them; the integration tests skip with a reason where they cannot run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh
 VENV=${WRS_LM_VENV:-$PWD/.venv}
 export PATH="$VENV/bin:$PATH"
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 
 echo "== ruff"
 ruff check nova_wrs_lm nova tests benchmarks tools
 echo "== reno lint"
 reno lint >/dev/null
-echo "== stestr"
 status=0
-stestr run --concurrency "${WRS_LM_TEST_CONCURRENCY:-2}" "$@" || status=$?
-python tools/test_totals.py
+echo "== stestr: unit and functional tests"
+stestr run --concurrency "${WRS_LM_TEST_CONCURRENCY:-2}" \
+    --exclude-regex '^tests\.integration\.' "$@" || status=$?
+stestr last --subunit > "$results/1.subunit" || true
+echo "== stestr: real libvirt + QEMU integration tests"
+stestr --test-path ./tests/integration run --serial "$@" || status=$?
+stestr last --subunit > "$results/2.subunit" || true
+python tools/test_totals.py "$results"/*.subunit
 exit $status

@@ -1,29 +1,29 @@
-"""Print the last stestr run's totals as one closing line."""
+"""Print the totals of stestr runs (subunit files) as one closing line."""
 
-import subprocess
 import sys
 
 import subunit
 import testtools
 
 
-def main():
-    stream = subprocess.run(
-        [sys.executable, '-m', 'stestr', 'last', '--subunit'],
-        capture_output=True, check=False).stdout
+def _totals(paths):
     result = testtools.StreamSummary()
-    case = subunit.ByteStreamToStreamResult(
-        __import__('io').BytesIO(stream), non_subunit_name='stdout')
     result.startTestRun()
-    case.run(result)
+    for path in paths:
+        with open(path, 'rb') as stream:
+            subunit.ByteStreamToStreamResult(
+                stream, non_subunit_name='stdout').run(result)
     result.stopTestRun()
-    passed = result.testsRun - len(result.errors) - len(result.failures) - len(
-        result.skipped)
-    print('%d passed, %d failed, %d skipped' % (
-        passed, len(result.errors) + len(result.failures),
-        len(result.skipped)))
+    failed = len(result.errors) + len(result.failures)
+    skipped = len(result.skipped)
+    return result.testsRun - failed - skipped, failed, skipped
+
+
+def main(argv):
+    passed, failed, skipped = _totals(argv)
+    print('%d passed, %d failed, %d skipped' % (passed, failed, skipped))
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

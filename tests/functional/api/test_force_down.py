@@ -15,7 +15,6 @@ class ForceDownTest(cloud.FilteredCloud):
     def setUp(self):
         super().setUp()
         self.flags(allow_resize_to_same_host=True)
-        self.compute2 = self._start_compute('compute2')
         self.active = self._create_server(az='nova:' + HOST, networks='none')
         self.stopped = self._stop_server(
             self._create_server(az='nova:' + HOST, networks='none'))
@@ -26,6 +25,9 @@ class ForceDownTest(cloud.FilteredCloud):
                                            networks='none')
         bigger = self._create_flavor(memory_mb=4096, vcpu=2)
         self._resize_server(self.resized, bigger)
+        # Started after the resize, so that the resize stays on HOST (with
+        # two hosts the scheduler may pick either).
+        self.compute2 = self._start_compute('compute2')
         self.elsewhere = self._create_server(az='nova:compute2',
                                              networks='none')
 
