@@ -19,7 +19,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
@@ -64,14 +63,7 @@ class _Bench:
         self.conns = {}
 
     def start(self):
-        for host in (self.src, self.dst):
-            host.start()
-        warmers = [threading.Thread(target=h.warm)
-                   for h in (self.src, self.dst)]
-        for thread in warmers:
-            thread.start()
-        for thread in warmers:
-            thread.join()
+        hosts.start_and_warm(self.src, self.dst)
         for host in (self.src, self.dst):
             self.conns[host.name] = (host.open(), host.open())
 

@@ -195,13 +195,7 @@ class RealMigrationTestCase(testtools.TestCase):
         cls.dst = hosts.LibvirtHost(cls.base_dir, 'dst', 1)
         for host in (cls.src, cls.dst):
             cls.addClassCleanup(host.stop)
-            host.start()
-        warmers = [threading.Thread(target=host.warm)
-                   for host in (cls.src, cls.dst)]
-        for thread in warmers:
-            thread.start()
-        for thread in warmers:
-            thread.join()
+        hosts.start_and_warm(cls.src, cls.dst)
 
     def setUp(self):
         super().setUp()

@@ -17,6 +17,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import uuid
 
@@ -316,3 +317,15 @@ def kill_pid(pid):
 def remove_tree(path):
     """Remove a hosts' base directory (after the hosts are stopped)."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def start_and_warm(*hosts):
+    """Start the daemons, then warm their QEMU capability caches in
+    parallel (the first call needing them takes seconds per host)."""
+    for host in hosts:
+        host.start()
+    warmers = [threading.Thread(target=host.warm) for host in hosts]
+    for thread in warmers:
+        thread.start()
+    for thread in warmers:
+        thread.join()

@@ -15,21 +15,30 @@ class ForceDownTest(cloud.FilteredCloud):
     def setUp(self):
         super().setUp()
         self.flags(allow_resize_to_same_host=True)
-        self.active = self._create_server(az='nova:' + HOST, networks='none')
-        self.stopped = self._stop_server(
-            self._create_server(az='nova:' + HOST, networks='none'))
-        self.error = self._create_server(az='nova:' + HOST, networks='none')
+        # Nova's helper boots the first flavor GET /flavors lists, which
+        # would be the bigger one whenever its random id sorts first.
+        self.small = self.api.get_flavors()[0]['id']
+        self.active = self._on(HOST)
+        self.stopped = self._stop_server(self._on(HOST))
+        self.error = self._on(HOST)
         self.api.post_server_action(self.error['id'],
                                     {'os-resetState': {'state': 'error'}})
-        self.resized = self._create_server(az='nova:' + HOST,
-                                           networks='none')
-        bigger = self._create_flavor(memory_mb=4096, vcpu=2)
+        self.resized = self._on(HOST)
+        # One VCPU: the fake host has 8 (2 x allocation ratio 4.0), and a
+        # resize to the same host holds both flavors until confirmed.
+        bigger = self._create_flavor(memory_mb=1024, vcpu=1, disk=2)
         self._resize_server(self.resized, bigger)
+        self.assertEqual(HOST, self.api.get_server(
+            self.resized['id'])['OS-EXT-SRV-ATTR:host'])
         # Started after the resize, so that the resize stays on HOST (with
         # two hosts the scheduler may pick either).
         self.compute2 = self._start_compute('compute2')
-        self.elsewhere = self._create_server(az='nova:compute2',
-                                             networks='none')
+        self.elsewhere = self._on('compute2')
+
+    def _on(self, host):
+        """An ACTIVE server of the small flavor on ``host``."""
+        return self._create_server(az='nova:' + host, flavor_id=self.small,
+                                   networks='none')
 
     def _report(self, down, host=HOST, api=None, doctor=False):
         value = ('true' if down else 'false') if doctor else down
@@ -107,8 +116,7 @@ class ForceDownTest(cloud.FilteredCloud):
             'host_down_reported'))
 
     def test_concurrent_reports_mark_each_instance_once(self):
-        extra = [self._create_server(az='nova:' + HOST, networks='none')
-                 for _ in range(3)]
+        extra = [self._on(HOST) for _ in range(3)]
         results = []
 
         def report():
