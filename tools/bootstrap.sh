@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 VENV=${WRS_LM_VENV:-$PWD/.venv}
 PYTHON=${PYTHON:-python3}
 
-# Build dependencies of libvirt-python, and what the real-libvirt
+# A venv-capable Python with headers, build dependencies of libvirt-python
+# (a C extension), and what the real-libvirt
 # integration tests run (tests/integration): libvirtd, QEMU, a kernel
 # package to boot guests from (downloaded, not installed) and busybox.
 DEB_PACKAGES=(
+    python3-venv python3-dev
     pkg-config libvirt-dev gcc libc6-dev
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 busybox-static cpio
