@@ -28,7 +28,7 @@ class _SettingValue(types.Integer):
 
     def __init__(self, setting):
         rule = setting.value
-        super().__init__(min=min((rule.minimum,) + rule.also),
+        super().__init__(min=rule.lowest,
                          max=rule.maximum, type_name='integer value')
         self._setting = setting
 

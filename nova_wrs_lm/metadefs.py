@@ -65,7 +65,7 @@ def _property(setting):
     prop = {'title': setting.title, 'description': description,
             'type': rule.type_name, 'default': default}
     if rule.type_name == 'integer':
-        prop['minimum'] = min((rule.minimum,) + rule.also)
+        prop['minimum'] = rule.lowest
         if rule.maximum is not None:
             prop['maximum'] = rule.maximum
     return prop

@@ -41,6 +41,12 @@ class IntRange:
 
     type_name = 'integer'
 
+    @property
+    def lowest(self):
+        """The smallest accepted value (the bound for schemas and forms that
+        cannot express a hole in the range)."""
+        return min((self.minimum,) + self.also)
+
     def rule(self):
         if self.maximum is None:
             text = f'an integer greater than or equal to {self.minimum}'

@@ -38,7 +38,7 @@ def _validator(setting, key):
     value = {'type': bool if rule.type_name == 'boolean' else int,
              'description': setting.help}
     if rule.type_name == 'integer':
-        value['min'] = min((rule.minimum,) + rule.also)
+        value['min'] = rule.lowest
         if rule.maximum is not None:
             value['max'] = rule.maximum
     canonical = setting.canonical(FLAVOR)
