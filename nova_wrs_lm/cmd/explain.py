@@ -7,6 +7,7 @@ import sys
 from nova_wrs_lm import config_loader
 from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
+from nova_wrs_lm import text_table
 from nova_wrs_lm.cmd import server_source
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
@@ -112,27 +113,19 @@ def _libvirt(policy, conf):
     }
 
 
-def _table(rows, headers):
-    widths = [max(len(str(r[i])) for r in rows + [headers])
-              for i in range(len(headers))]
-    line = '  '.join('%%-%ds' % w for w in widths)
-    out = [line % headers, line % tuple('-' * w for w in widths)]
-    out += [line % row for row in rows]
-    return '\n'.join(s.rstrip() for s in out)
-
-
 def _print_table(stores, policy, plan, out):
     given = [(source, k, v) for source in (FLAVOR, IMAGE, INSTANCE)
              for k, v in sorted((stores[source] or {}).items())]
     if given:
         out.write('Input\n')
-        out.write(_table(given, ('source', 'key', 'value')) + '\n\n')
+        out.write(text_table.render(given, ('source', 'key', 'value')) +
+                  '\n\n')
     out.write('Effective live-migration policy\n')
-    out.write(_table(_rows(policy),
+    out.write(text_table.render(_rows(policy),
                      ('setting', 'value', 'source', 'from')) + '\n')
     if policy.ignored:
         out.write('\nNot used\n')
-        out.write(_table(
+        out.write(text_table.render(
             [(i.source, i.key, str(i.value), i.message or i.why)
              for i in policy.ignored],
             ('source', 'key', 'value', 'why')) + '\n')
@@ -146,7 +139,7 @@ def _print_table(stores, policy, plan, out):
             plan['timeout_s'], plan['timeout_action'])))
     else:
         rows.append(('timeout', 'none'))
-    out.write(_table(rows, ('libvirt', 'applied')) + '\n')
+    out.write(text_table.render(rows, ('libvirt', 'applied')) + '\n')
 
 
 def explain(stores, conf, fmt, out, strict=True):

@@ -8,6 +8,8 @@ when every one of its records holds and it raised nothing.
 import dataclasses
 import json
 
+from nova_wrs_lm import text_table
+
 
 @dataclasses.dataclass
 class Record:
@@ -90,15 +92,8 @@ def summary_rows(steps):
 
 def write_summary(steps, total_seconds, out, notes=()):
     headers = ('step', 'what', 'result', 'checks', 'time')
-    rows = summary_rows(steps)
-    widths = [max(len(r[i]) for r in rows + [headers])
-              for i in range(len(headers))]
-    line = '  '.join('%%-%ds' % w for w in widths)
     out.write('\nSummary\n')
-    out.write((line % headers).rstrip() + '\n')
-    out.write((line % tuple('-' * w for w in widths)).rstrip() + '\n')
-    for row in rows:
-        out.write((line % row).rstrip() + '\n')
+    out.write(text_table.render(summary_rows(steps), headers) + '\n')
     passed = sum(s.ok for s in steps)
     out.write('steps: %d passed, %d failed in %.1f s\n' % (
         passed, len(steps) - passed, total_seconds))
