@@ -20,12 +20,7 @@ class FailoverSegmentFilter(filters.BaseHostFilter):
     RUN_ON_REBUILD = False
 
     def host_passes(self, host_state, spec_obj):
-        reason = rules.for_request(spec_obj).rejects(host_state)
-        if reason is not None:
-            LOG.debug('%(host)s fails failover segment rules: %(reason)s',
-                      {'host': host_state.host, 'reason': reason})
-            return False
-        return True
+        return self._passes(rules.for_request(spec_obj), host_state)
 
     # nova.filters.BaseFilter.filter_all (Nova 34.0.0) calls _filter_one
     # per host; this works the request's rules out once first.
@@ -33,13 +28,14 @@ class FailoverSegmentFilter(filters.BaseHostFilter):
         if scheduler_utils.request_is_rebuild(spec_obj):
             return list(filter_obj_list)
         request = rules.for_request(spec_obj)
-        passed = []
-        for host_state in filter_obj_list:
-            reason = request.rejects(host_state)
-            if reason is None:
-                passed.append(host_state)
-            else:
-                LOG.debug('%(host)s fails failover segment rules: '
-                          '%(reason)s',
-                          {'host': host_state.host, 'reason': reason})
-        return passed
+        return [host_state for host_state in filter_obj_list
+                if self._passes(request, host_state)]
+
+    @staticmethod
+    def _passes(request, host_state):
+        reason = request.rejects(host_state)
+        if reason is not None:
+            LOG.debug('%(host)s fails failover segment rules: %(reason)s',
+                      {'host': host_state.host, 'reason': reason})
+            return False
+        return True
