@@ -27,7 +27,6 @@ from nova.api.openstack import api_version_request
 from nova.api.openstack import wsgi
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
-from oslo_utils import strutils
 
 from nova_wrs_lm import conf as wrs_lm_conf
 from nova_wrs_lm.api import faults
@@ -35,6 +34,7 @@ from nova_wrs_lm.api import force_down
 from nova_wrs_lm.api import metadata_validation
 from nova_wrs_lm.api import policies
 from nova_wrs_lm.api import schemas
+from nova_wrs_lm.spec_types import Boolean
 
 LOG = logging.getLogger(__name__)
 CONF = nova.conf.CONF
@@ -51,23 +51,24 @@ def _path(pattern):
     return re.compile(_PROJECT + pattern + r'/?$')
 
 
-def _server_create(body):
-    server = body.get('server')
-    return server.get('metadata') if isinstance(server, dict) else None
+def _metadata_under(name):
+    """Where server create (``server``) and rebuild (``rebuild``) bodies
+    carry the user's metadata."""
+    def find(body):
+        inner = body.get(name)
+        return inner.get('metadata') if isinstance(inner, dict) else None
+    return find
 
 
-def _server_rebuild(body):
-    rebuild = body.get('rebuild')
-    return rebuild.get('metadata') if isinstance(rebuild, dict) else None
-
+_BOOLEAN = Boolean()
 
 _METADATA = 'metadata'
 _EXTRA_SPECS = 'extra_specs'
 
 # (method, path, where the user's items are in the body, which rule)
 _VALIDATED = (
-    ('POST', _path('/servers'), _server_create, _METADATA),
-    ('POST', _path('/servers' + _ID + '/action'), _server_rebuild,
+    ('POST', _path('/servers'), _metadata_under('server'), _METADATA),
+    ('POST', _path('/servers' + _ID + '/action'), _metadata_under('rebuild'),
      _METADATA),
     ('POST', _path('/servers' + _ID + '/metadata'),
      lambda body: body.get('metadata'), _METADATA),
@@ -104,7 +105,7 @@ class _Filter(base_wsgi.Middleware):
         if not schemas.is_host_down_report(body):
             return self.application  # Nova's own os-hosts update
         try:
-            value = schemas.validate_host_down_report(body)
+            down = _BOOLEAN.parse(schemas.validate_host_down_report(body))
         except schemas.InvalidBody as exc:
             return faults.bad_request(str(exc))
         context = req.environ.get('nova.context')
@@ -117,8 +118,6 @@ class _Filter(base_wsgi.Middleware):
             policies.authorize(context, policies.HOST_DOWN_REPORTED)
         except exception.Forbidden as exc:
             return faults.forbidden(exc.format_message())
-        down = (value if isinstance(value, bool) else
-                strutils.bool_from_string(value, strict=True))
         try:
             report = force_down.report(
                 context, host, down, CONF.wrs_lm.host_down_instance_state)

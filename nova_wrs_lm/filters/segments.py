@@ -10,7 +10,8 @@ import dataclasses
 import typing as ty
 
 from oslo_log import log as logging
-from oslo_utils import strutils
+
+from nova_wrs_lm.spec_types import Boolean
 
 LOG = logging.getLogger(__name__)
 
@@ -71,8 +72,7 @@ def _method(raw):
     return METHODS[str(raw).strip()]
 
 
-def _boolean(raw):
-    return strutils.bool_from_string(raw, strict=True)
+_BOOLEAN = Boolean()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +94,10 @@ RECOVERY_METHOD = MetadataKey(
     'Recovery method of the segment named by `failover_segment` on the '
     'same aggregate (default `%s`).' % DEFAULT_METHOD.name, _method)
 RESERVED = MetadataKey(
-    'failover_segment_reserved', 'a boolean (true or false)',
+    'failover_segment_reserved', _BOOLEAN.rule(),
     'With `true`, the hosts of the aggregate are reserved hosts of every '
-    'segment they belong to: new instances never go there.', _boolean)
+    'segment they belong to: new instances never go there.',
+    _BOOLEAN.parse)
 
 #: Every metadata key, in documentation order.
 KEYS = (SEGMENT, RECOVERY_METHOD, RESERVED)
