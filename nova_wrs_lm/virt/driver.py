@@ -94,6 +94,10 @@ class _NovaMonitor(lm_monitor.MigrationMonitor):
         self._on_migration_failure = on_migration_failure
         self._post_copy = post_copy
         self._polls = 0
+        # Progress is saved every live_migration_monitor_interval seconds.
+        self._progress_every = max(1, int(
+            CONF.libvirt.live_migration_monitor_interval /
+            self.poll_interval))
         self._last_info_elapsed = 0.0
 
     def _log_kwargs(self):
@@ -112,9 +116,7 @@ class _NovaMonitor(lm_monitor.MigrationMonitor):
                                   self._driver.active_migrations,
                                   self._on_migration_failure,
                                   self._migration, self._post_copy)
-        divisor = max(1, int(CONF.libvirt.live_migration_monitor_interval /
-                             self.poll_interval))
-        if self._polls % divisor == 0:
+        if self._polls % self._progress_every == 0:
             self._save_progress(info, elapsed)
         self._polls += 1
 
@@ -244,7 +246,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
                                   block_migration, migrate_data, guest,
                                   device_names):
         record = self._wrs_migrations.get(instance.uuid)
-        policy = record.policy if record else self._policy(instance)
+        policy = self._policy(instance)
         try:
             super()._live_migration_operation(
                 context, instance, dest, block_migration, migrate_data,
@@ -268,7 +270,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
                                 disk_paths):
         record = self._wrs_migrations.get(instance.uuid)
         if record is None:
-            record = _Migration(self._policy(instance))
+            record = _Migration(instance_policy.resolve(instance, CONF))
         policy = record.policy
         on_migration_failure = deque()
         data_gb = self._live_migration_data_gb(instance, disk_paths)
