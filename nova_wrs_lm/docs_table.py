@@ -31,12 +31,6 @@ def _keys(setting, source):
     return text
 
 
-def _default(setting):
-    default = setting.default
-    return '%s (%s)' % (default.describe(),
-                        setting.value.format(default.registered()))
-
-
 def _table():
     rows = ['| setting | flavor extra spec | image property | instance '
             'metadata | valid | precedence | default | gates |',
@@ -49,7 +43,7 @@ def _table():
         rows.append('| %s (%s) | %s | %s | %s | %s | %s | %s | %s |' % (
             s.name, s.unit, _keys(s, FLAVOR), _keys(s, IMAGE),
             _keys(s, INSTANCE), s.value.rule(), s.precedence.describe(),
-            _default(s), gates))
+            s.default_text(), gates))
     return '\n'.join(rows) + '\n' + (
         '\nWithin one source a canonical key wins over its alias. Booleans '
         'accept what `oslo_utils.strutils.bool_from_string(strict=True)` '

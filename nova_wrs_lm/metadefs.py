@@ -15,6 +15,7 @@ from nova_wrs_lm import spec_table
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
+from nova_wrs_lm.spec_types import SOURCES
 from nova_wrs_lm.spec_types import NovaOption
 
 #: Where the generated files live inside the package and in ``etc/``.
@@ -60,8 +61,7 @@ def _property(setting):
     description = '%s Valid values: %s. Precedence: %s.' % (
         setting.help, rule.rule(), setting.precedence.describe())
     if isinstance(setting.default, NovaOption):
-        description += ' Default: %s (%s).' % (
-            setting.default.describe(), rule.format(default))
+        description += ' Default: %s.' % setting.default_text()
     prop = {'title': setting.title, 'description': description,
             'type': rule.type_name, 'default': default}
     if rule.type_name == 'integer':
@@ -75,7 +75,7 @@ def namespaces():
     """Return ``{file name: namespace document}``."""
     docs = {}
     for setting in spec_table.SETTINGS:
-        sources = tuple(s for s in (FLAVOR, IMAGE, INSTANCE)
+        sources = tuple(s for s in SOURCES
                         if s in setting.keys)
         name, filename, display, description = _NAMESPACES[sources]
         suffixes = {_suffix(setting, s) for s in sources}

@@ -232,6 +232,12 @@ class Setting:
         except (TypeError, ValueError):
             raise InvalidValue(key, raw, self.message(key)) from None
 
+    def default_text(self):
+        """Where the default comes from and its registered value, e.g.
+        ``[wrs_lm] default_timeout (180)``."""
+        return '%s (%s)' % (self.default.describe(),
+                            self.value.format(self.default.registered()))
+
     def canonical(self, source):
         return self.keys[source][0]
 

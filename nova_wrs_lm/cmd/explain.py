@@ -12,6 +12,7 @@ from nova_wrs_lm.cmd import server_source
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
+from nova_wrs_lm.spec_types import SOURCES
 from nova_wrs_lm.spec_types import InvalidValue
 from nova_wrs_lm.virt import migration_flags
 
@@ -114,7 +115,7 @@ def _libvirt(policy, conf):
 
 
 def _print_table(stores, policy, plan, out):
-    given = [(source, k, v) for source in (FLAVOR, IMAGE, INSTANCE)
+    given = [(source, k, v) for source in SOURCES
              for k, v in sorted((stores[source] or {}).items())]
     if given:
         out.write('Input\n')
