@@ -11,12 +11,15 @@ expectations.  The exit status is 1 when any did not.
 import sys
 import time
 
+from nova_wrs_lm.demo import cloud as demo_cloud
+from nova_wrs_lm.demo import report
+from nova_wrs_lm.demo import steps
+
 #: Exit status when a step's expectation is not met.
 EXIT_FAILED = 1
 
 
 def add_parser(commands):
-    from nova_wrs_lm.demo import steps
     parser = commands.add_parser(
         'demo',
         help='run every capability end to end on an embedded Nova cloud',
@@ -37,7 +40,6 @@ def add_parser(commands):
 
 
 def _run_step(cloud, number, title, function):
-    from nova_wrs_lm.demo import report
     result = report.StepResult(number, title)
     started = time.monotonic()
     try:
@@ -52,9 +54,6 @@ def run(args, out=None, err=None):
     out = out or sys.stdout
     err = err or sys.stderr
     started = time.monotonic()
-    from nova_wrs_lm.demo import cloud as demo_cloud
-    from nova_wrs_lm.demo import report
-    from nova_wrs_lm.demo import steps
 
     def progress(line):
         err.write('[%5.1fs] %s\n' % (time.monotonic() - started, line))

@@ -218,7 +218,9 @@ class EmbeddedCloud:
         harness = _harness_class()(self)
         self._harness = harness
         try:
-            with _quiet_imports() if not self.verbose else _noop():
+            quiet = (contextlib.nullcontext() if self.verbose
+                     else _quiet_imports())
+            with quiet:
                 harness.setUp()
             self._stream_log()
             harness.useFixture(_fixture_patch(
@@ -442,11 +444,6 @@ class EmbeddedCloud:
             url=IMAGE_ENDPOINT.rsplit('/', 1)[0] + '/')
         intercept.install_intercept()
         self._harness.addCleanup(intercept.uninstall_intercept)
-
-
-@contextlib.contextmanager
-def _noop():
-    yield
 
 
 def _fixture_patch(target, replacement):

@@ -57,7 +57,7 @@ def _wrap(text, width, indent):
         # Already laid out (a table): indent, do not re-wrap.
         return ('\n' + ' ' * indent).join(text.splitlines())
     lines = []
-    for paragraph in str(text).splitlines() or ['']:
+    for paragraph in text.splitlines() or ['']:
         while len(paragraph) > width:
             cut = paragraph.rfind(' ', 0, width)
             cut = cut if cut > width // 2 else width

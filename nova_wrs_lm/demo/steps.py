@@ -11,6 +11,8 @@ import io
 import time
 import types
 
+from nova import conf as nova_conf
+
 from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.cmd import explain
@@ -20,6 +22,10 @@ from nova_wrs_lm.demo.report import Record
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
+
+#: Nova's configuration; the embedded cloud registers the [wrs_lm] group on
+#: it before any step runs.
+CONF = nova_conf.CONF
 
 #: The hosts of the embedded cloud and what each step uses them for.
 HOSTS = ('compute-1', 'compute-2', 'compute-3',
@@ -41,8 +47,7 @@ OVERRIDES = {
 
 def overrides():
     """:data:`OVERRIDES` plus the scheduler plugins of this package."""
-    from nova import conf as nova_conf
-    scheduler = nova_conf.CONF.filter_scheduler
+    scheduler = CONF.filter_scheduler
     found = {group: dict(options) for group, options in OVERRIDES.items()}
     found['filter_scheduler'] = {
         'available_filters': list(scheduler.available_filters) + [
@@ -103,14 +108,6 @@ def _boot(cloud, name, flavor_id, host, image_id=None, metadata=None):
     created = cloud.api.post_server({'server': cloud.server_request(
         name, flavor_id, image_id=image_id, host=host, metadata=metadata)})
     return cloud.wait_for_server(created['id'], 'ACTIVE')
-
-
-def _conf(cloud):
-    from nova import conf as nova_conf
-
-    from nova_wrs_lm import conf as wrs_conf
-    wrs_conf.register_opts(nova_conf.CONF)
-    return nova_conf.CONF
 
 
 def _pairs(items):
@@ -213,9 +210,9 @@ def explain_server(cloud, step):
                                  format='table')
     with conn.real_endpoints() as sdk:
         stores = server_source.stores_from_args(args, out, conn=sdk)
-        policy = explain.explain(stores, _conf(cloud), 'table', out,
+        policy = explain.explain(stores, CONF, 'table', out,
                                  strict=False)
-    expected = resolver.resolve(_conf(cloud), **example)
+    expected = resolver.resolve(CONF, **example)
     same = policy.as_dict() == expected.as_dict()
     step.records.append(Record(
         'nova-wrs-lm explain --server %s (openstacksdk)' % server['id'],
@@ -256,7 +253,7 @@ def live_migrate(cloud, step):
     specs = {tunnel: 'true', converge: 'true'}
     fast = _boot(cloud, 'demo-converges',
                  _flavor(cloud, 'demo-step3-fast', specs), _MIGRATE_FROM)
-    policy = resolver.resolve(_conf(cloud), flavor=specs)
+    policy = resolver.resolve(CONF, flavor=specs)
     to_set, to_clear = migration_flags.changes(policy)
     cloud.api.post_server_action(fast['id'], {'os-migrateLive': {
         'host': _MIGRATE_TO, 'block_migration': 'auto'}})
@@ -404,7 +401,7 @@ def host_down_and_evacuate(cloud, step):
         '200; service down', answer.status == 200 and
         service['state'] == 'down'))
 
-    state = _conf(cloud).wrs_lm.host_down_instance_state
+    state = CONF.wrs_lm.host_down_instance_state
     want = {'error': 'ERROR', 'stopped': 'SHUTOFF'}[state]
     for server in servers:
         now = cloud.api.get_server(server['id'])
