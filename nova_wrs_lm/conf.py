@@ -2,8 +2,15 @@
 
 Options whose value is a spec-table default are generated from
 :mod:`nova_wrs_lm.spec_table`; their range is the setting's rule.
+
+Importing this module registers the group on Nova's global
+``nova.conf.CONF``, once, so every part of the package (driver, paste
+filter, scheduler plugins, demo) reads ``CONF.wrs_lm`` without caring
+which of them was imported first.  :func:`register_opts` remains for a
+standalone ``ConfigOpts`` (the CLI's :mod:`nova_wrs_lm.config_loader`).
 """
 
+import nova.conf
 from oslo_config import cfg
 from oslo_config import types
 
@@ -11,7 +18,6 @@ from nova_wrs_lm import spec_table
 from nova_wrs_lm.spec_types import OwnOption
 
 GROUP = 'wrs_lm'
-
 
 
 def _group():
@@ -100,3 +106,7 @@ def register_opts(conf):
 def list_opts():
     """Entry point of ``oslo.config.opts`` (oslo-config-generator)."""
     return [(_group(), list(_OPTS))]
+
+
+# The one registration on Nova's global CONF (see the module docstring).
+register_opts(nova.conf.CONF)

@@ -28,7 +28,7 @@ from nova.api.openstack import wsgi
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 
-from nova_wrs_lm import conf as wrs_lm_conf
+from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm.api import faults
 from nova_wrs_lm.api import force_down
 from nova_wrs_lm.api import metadata_validation
@@ -211,8 +211,6 @@ def _json_response(body):
 def filter_factory(global_conf, **local_conf):
     """Entry point of ``paste.filter_factory`` (``egg:nova-wrs-lm#wrs_lm``).
     """
-    wrs_lm_conf.register_opts(CONF)
-
     def _factory(app):
         return _Filter(app)
     return _factory

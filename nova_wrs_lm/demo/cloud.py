@@ -147,10 +147,7 @@ def _harness_class():
             if self.cloud.api_paste:
                 self.flags(api_paste_config=self.cloud.api_paste,
                            group='wsgi')
-            from nova import conf as nova_conf
-
-            from nova_wrs_lm import conf as wrs_conf
-            wrs_conf.register_opts(nova_conf.CONF)
+            from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
             overrides = self.cloud.overrides
             if callable(overrides):
                 overrides = overrides()

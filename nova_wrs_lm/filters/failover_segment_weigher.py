@@ -4,11 +4,10 @@
 import nova.conf
 from nova.scheduler import weights
 
-from nova_wrs_lm import conf as wrs_conf
+from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm.filters import rules
 
 CONF = nova.conf.CONF
-wrs_conf.register_opts(CONF)
 
 
 class FailoverSegmentWeigher(weights.BaseHostWeigher):

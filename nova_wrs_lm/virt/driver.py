@@ -16,7 +16,7 @@ from nova.virt.libvirt import driver as libvirt_driver
 from nova.virt.libvirt import migration as libvirt_migrate
 from oslo_log import log as logging
 
-from nova_wrs_lm import conf as wrs_lm_conf
+from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm.virt import downtime
 from nova_wrs_lm.virt import instance_policy
 from nova_wrs_lm.virt import migration_flags
@@ -24,7 +24,6 @@ from nova_wrs_lm.virt import monitor as lm_monitor
 from nova_wrs_lm.virt import rollback
 
 CONF = nova.conf.CONF
-wrs_lm_conf.register_opts(CONF)
 LOG = logging.getLogger(__name__)
 
 
