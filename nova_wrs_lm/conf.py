@@ -12,10 +12,8 @@ standalone ``ConfigOpts`` (the CLI's :mod:`nova_wrs_lm.config_loader`).
 
 import nova.conf
 from oslo_config import cfg
-from oslo_config import types
 
 from nova_wrs_lm import spec_table
-from nova_wrs_lm.spec_types import OwnOption
 
 GROUP = 'wrs_lm'
 
@@ -29,35 +27,14 @@ def _group():
         help='Per-instance live-migration policy and host-failure handling.')
 
 
-class _SettingValue(types.Integer):
-    """An integer option whose valid values are a spec-table setting's."""
-
-    def __init__(self, setting):
-        rule = setting.value
-        super().__init__(min=rule.lowest,
-                         max=rule.maximum, type_name='integer value')
-        self._setting = setting
-
-    def __call__(self, value):
-        number = super().__call__(value)
-        if not self._setting.value.accepts(number):
-            raise ValueError(
-                'must be %s' % self._setting.value.rule())
-        return number
-
-
 def _table_opts():
+    """The options that spec-table defaults declare (e.g. the timeout's
+    ``default_timeout``)."""
     opts = []
     for setting in spec_table.SETTINGS:
-        default = setting.default
-        if not isinstance(default, OwnOption):
-            continue
-        opts.append(cfg.Opt(
-            default.name,
-            type=_SettingValue(setting),
-            default=default.default,
-            help='%s Valid values: %s (%s).' % (
-                default.help, setting.value.rule(), setting.unit)))
+        opt = setting.default.option(setting)
+        if opt is not None:
+            opts.append(opt)
     return opts
 
 

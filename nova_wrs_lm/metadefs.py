@@ -16,7 +16,6 @@ from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 from nova_wrs_lm.spec_types import SOURCES
-from nova_wrs_lm.spec_types import NovaOption
 
 #: Where the generated files live inside the package and in ``etc/``.
 PACKAGE_DIR = os.path.join(os.path.dirname(__file__), 'metadefs_data')
@@ -60,14 +59,10 @@ def _property(setting):
     default = setting.default.registered()
     description = '%s Valid values: %s. Precedence: %s.' % (
         setting.help, rule.rule(), setting.precedence.describe())
-    if isinstance(setting.default, NovaOption):
-        description += ' Default: %s.' % setting.default_text()
+    description += setting.default.form_note(setting)
     prop = {'title': setting.title, 'description': description,
             'type': rule.type_name, 'default': default}
-    if rule.type_name == 'integer':
-        prop['minimum'] = rule.lowest
-        if rule.maximum is not None:
-            prop['maximum'] = rule.maximum
+    prop.update(rule.bounds())
     return prop
 
 

@@ -18,7 +18,6 @@ from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 from nova_wrs_lm.spec_types import InvalidValue
-from nova_wrs_lm.spec_types import LowestNonZero
 from nova_wrs_lm.spec_types import Setting
 
 #: Why a stored value did not count.
@@ -141,21 +140,10 @@ def _candidates(setting, stores, strict, ignored):
                                        store[key], NOT_READ))
 
 
-def _pick(setting, candidates):
-    if not candidates:
-        return None
-    if isinstance(setting.precedence, LowestNonZero):
-        nonzero = [c for c in candidates if c.value != 0]
-        if not nonzero:
-            return candidates[0]
-        return min(nonzero, key=lambda c: c.value)
-    # FirstSet: candidates already come in precedence order.
-    return candidates[0]
-
-
 def _resolve_one(setting, stores, conf, strict, ignored):
     candidates = list(_candidates(setting, stores, strict, ignored))
-    picked = _pick(setting, candidates)
+    # Candidates come in the precedence's order (Setting.sources()).
+    picked = setting.precedence.pick(candidates)
     if picked is None:
         value, source, key = setting.default.current(conf), DEFAULT, None
     else:

@@ -26,7 +26,8 @@ TIMEOUT = Setting(
     help=('Seconds a live migration may run before it is aborted (or '
           'forced to complete, per [libvirt] live_migration_timeout_action). '
           '0 means no timeout.'),
-    value=IntRange(minimum=120, maximum=800, also=(0,)),
+    value=IntRange(minimum=120, maximum=800, also=(0,),
+                   labels={0: 'no timeout'}),
     keys={
         FLAVOR: ('hw:wrs:live_migration_timeout', 'hw:live_migration_timeout'),
         IMAGE: ('hw_wrs_live_migration_timeout', 'hw_live_migration_timeout'),

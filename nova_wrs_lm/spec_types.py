@@ -6,8 +6,11 @@ it (parsing a value, formatting its rule).  The table itself is
 """
 
 import dataclasses
+import functools
 import typing as ty
 
+from oslo_config import cfg
+from oslo_config import types
 from oslo_utils import strutils
 
 FLAVOR = 'flavor'
@@ -33,19 +36,48 @@ class InvalidValue(ValueError):
 @dataclasses.dataclass(frozen=True)
 class IntRange:
     """An integer with a lower bound, an optional upper bound and values
-    that are accepted outside the range (``also``)."""
+    that are accepted outside the range (``also``); ``labels`` say what a
+    special value means where it is shown (e.g. ``0: 'no timeout'``)."""
 
     minimum: int
     maximum: int | None = None
     also: tuple[int, ...] = ()
+    labels: dict[int, str] = dataclasses.field(default_factory=dict,
+                                               hash=False, compare=False)
 
+    #: The JSON-schema type (Glance metadefs).
     type_name = 'integer'
+    #: The Python type of a parsed value (Nova's extra-spec validators).
+    python_type = int
 
     @property
     def lowest(self):
         """The smallest accepted value (the bound for schemas and forms that
         cannot express a hole in the range)."""
         return min((self.minimum,) + self.also)
+
+    def bounds(self):
+        """The range as schemas and forms express it, which cannot show a
+        hole in it: ``{'minimum': ..., 'maximum': ...}`` (no maximum when
+        unbounded)."""
+        found = {'minimum': self.lowest}
+        if self.maximum is not None:
+            found['maximum'] = self.maximum
+        return found
+
+    def examples(self):
+        """One accepted and one refused spelling, from the rule itself."""
+        return str(self.minimum), str(self.minimum - 1)
+
+    def display(self, value, unit):
+        """``value`` with its unit, or with its label when it has one."""
+        if value in self.labels:
+            return '%s (%s)' % (value, self.labels[value])
+        return '%s %s' % (value, unit)
+
+    def oslo_type(self):
+        """The oslo.config type of an option that holds such a value."""
+        return _RuleInteger(self)
 
     def rule(self):
         if self.maximum is None:
@@ -89,6 +121,19 @@ class Boolean:
     y/n; any case)."""
 
     type_name = 'boolean'
+    python_type = bool
+
+    def bounds(self):
+        return {}
+
+    def examples(self):
+        return 'true', 'maybe'
+
+    def display(self, value, unit):
+        return self.format(value)
+
+    def oslo_type(self):
+        return types.Boolean()
 
     def rule(self):
         return 'a boolean (true or false)'
@@ -102,8 +147,35 @@ class Boolean:
         return 'true' if value else 'false'
 
 
+class _RuleInteger(types.Integer):
+    """An oslo.config integer whose valid values are an :class:`IntRange`'s
+    (including its values outside the range)."""
+
+    def __init__(self, rule):
+        super().__init__(min=rule.lowest, max=rule.maximum,
+                         type_name='integer value')
+        self._rule = rule
+
+    def __call__(self, value):
+        number = super().__call__(value)
+        if not self._rule.accepts(number):
+            raise ValueError('must be %s' % self._rule.rule())
+        return number
+
+
 class _ConfigDefault:
     """A default read from a nova.conf option (``group``, ``name``)."""
+
+    def option(self, setting):
+        """The oslo.config option this package declares for the default,
+        or None when the option belongs to someone else (or there is
+        none)."""
+        return None
+
+    def form_note(self, setting):
+        """Text the metadefs add to a property's description about the
+        default (forms show ``default`` itself)."""
+        return ''
 
     def current(self, conf):
         """The value ``conf`` has for the option."""
@@ -127,6 +199,12 @@ class OwnOption(_ConfigDefault):
         """The option's default when nova.conf does not set it."""
         return self.default
 
+    def option(self, setting):
+        return cfg.Opt(
+            self.name, type=setting.value.oslo_type(), default=self.default,
+            help='%s Valid values: %s (%s).' % (
+                self.help, setting.value.rule(), setting.unit))
+
 
 @dataclasses.dataclass(frozen=True)
 class NovaOption(_ConfigDefault):
@@ -136,17 +214,17 @@ class NovaOption(_ConfigDefault):
     name: str
 
     def registered(self):
-        """The default Nova registers for the option."""
-        from nova.conf import libvirt as nova_libvirt_conf
-
-        for opts in nova_libvirt_conf.list_opts().values():
-            for opt in opts:
-                if opt.name == self.name:
-                    return opt.default
-        raise LookupError(self.describe())
+        """The default Nova registers for the option, in its group."""
+        try:
+            return _nova_defaults()[(self.group, self.name)]
+        except KeyError:
+            raise LookupError(self.describe()) from None
 
     def describe(self):
         return "Nova's [%s] %s" % (self.group, self.name)
+
+    def form_note(self, setting):
+        return ' Default: %s.' % setting.default_text()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +243,12 @@ class Fixed:
     def describe(self):
         return 'built-in: %s' % self.label
 
+    def option(self, setting):
+        return None
+
+    def form_note(self, setting):
+        return ''
+
 
 @dataclasses.dataclass(frozen=True)
 class LowestNonZero:
@@ -173,6 +257,14 @@ class LowestNonZero:
     ``order``."""
 
     order: tuple[str, ...]
+
+    def pick(self, candidates):
+        """The winning candidate (``.value``) of those given in ``order``,
+        or None."""
+        nonzero = [c for c in candidates if c.value != 0]
+        if not nonzero:
+            return candidates[0] if candidates else None
+        return min(nonzero, key=lambda c: c.value)
 
     def describe(self):
         return ('lowest non-zero value among %s; 0 only if every set value '
@@ -184,6 +276,10 @@ class FirstSet:
     """The first source in ``order`` that sets a value wins."""
 
     order: tuple[str, ...]
+
+    def pick(self, candidates):
+        """The first of the candidates (given in ``order``), or None."""
+        return candidates[0] if candidates else None
 
     def describe(self):
         return ' > '.join(self.order)
@@ -247,3 +343,18 @@ class Setting:
     def sources(self):
         """Sources that are read, in the order the precedence names them."""
         return tuple(s for s in self.precedence.order if s in self.keys)
+
+
+@functools.lru_cache(maxsize=1)
+def _nova_defaults():
+    """``{(group, name): default}`` of every option Nova registers, from
+    Nova's own ``nova.conf.opts.list_opts()`` (what its sample generator
+    reads)."""
+    from nova.conf import opts as nova_opts
+
+    found = {}
+    for group, opts in nova_opts.list_opts():
+        name = getattr(group, 'name', group)
+        for opt in opts:
+            found[(name, opt.name)] = opt.default
+    return found

@@ -93,11 +93,7 @@ def _rows(policy):
             where = '%s; wanted %s from %s' % (
                 choice.reason, setting.value.format(choice.requested),
                 choice.requested_source)
-        value = setting.value.format(choice.value)
-        if setting.value.type_name == 'integer':
-            value = '%s %s' % (value, setting.unit)
-            if setting is spec_table.TIMEOUT and choice.value == 0:
-                value = '0 (no timeout)'
+        value = setting.value.display(choice.value, setting.unit)
         rows.append((setting.name, value, choice.source, where))
     return rows
 

@@ -14,6 +14,8 @@ from nova_wrs_lm import spec_table
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import InvalidValue
 
+_NOVA_BOUND = {'minimum': 'min', 'maximum': 'max'}
+
 
 class _TableValidator(base.ExtraSpecValidator):
     """Nova's validator with the spec table's rule and message.
@@ -35,12 +37,10 @@ class _TableValidator(base.ExtraSpecValidator):
 
 def _validator(setting, key):
     rule = setting.value
-    value = {'type': bool if rule.type_name == 'boolean' else int,
-             'description': setting.help}
-    if rule.type_name == 'integer':
-        value['min'] = rule.lowest
-        if rule.maximum is not None:
-            value['max'] = rule.maximum
+    value = {'type': rule.python_type, 'description': setting.help}
+    # Nova's validator names the bounds min and max.
+    value.update({_NOVA_BOUND[name]: bound
+                  for name, bound in rule.bounds().items()})
     canonical = setting.canonical(FLAVOR)
     validator = _TableValidator(
         name=key,
