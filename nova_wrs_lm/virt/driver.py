@@ -19,17 +19,13 @@ from oslo_log import log as logging
 from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm.virt import downtime
 from nova_wrs_lm.virt import instance_policy
+from nova_wrs_lm.virt import libvirt_module
 from nova_wrs_lm.virt import migration_flags
 from nova_wrs_lm.virt import monitor as lm_monitor
 from nova_wrs_lm.virt import rollback
 
 CONF = nova.conf.CONF
 LOG = logging.getLogger(__name__)
-
-
-def _libvirt():
-    """The libvirt module Nova's driver uses (Nova's fake under test)."""
-    return libvirt_driver.libvirt
 
 
 def _monotonic():
@@ -45,6 +41,10 @@ class _Migration:
     """What the driver keeps about one running live migration."""
 
     policy: object
+    #: Whether the record is in the driver's table (made by
+    #: live_migration()), or made for one call that Nova's code (or one of
+    #: Nova's tests) makes without live_migration() around it.
+    tracked: bool = True
     #: Why the migration rolled back, for the fault (set by the monitor).
     why: str | None = None
     #: The exception of the migration operation thread, if any.
@@ -65,8 +65,14 @@ class _PolicyGuest:
 
     def migrate(self, destination, migrate_uri=None, migrate_disks=None,
                 destination_xml=None, flags=0, bandwidth=0, parallel=0):
-        libvirt = _libvirt()
+        libvirt = libvirt_module.get()
         flags = migration_flags.apply(flags, self._policy, libvirt)
+        # Mirrors Nova 34.0.0 `LibvirtDriver._live_migration_operation`
+        # (its "migrate_uri will have a value only in the case that ... we
+        # propose a non tunneled migration" and "we can safely remove
+        # migrate_disks when tunnelling is on" blocks), which Nova applies
+        # to its global flags before calling migrate(); here the flags are
+        # the instance's, known only now.
         if flags & libvirt.VIR_MIGRATE_TUNNELLED:
             migrate_uri = None
             migrate_disks = []
@@ -119,6 +125,9 @@ class _NovaMonitor(lm_monitor.MigrationMonitor):
             self._save_progress(info, elapsed)
         self._polls += 1
 
+    # Mirrors Nova 34.0.0 `LibvirtDriver._live_migration_monitor`, the block
+    # under "if (n % divisor) == 0" in its VIR_DOMAIN_JOB_UNBOUNDED branch:
+    # the same progress saved and the same log line, at the same interval.
     def _save_progress(self, info, elapsed):
         remaining = 100
         if info.memory_total != 0:
@@ -187,11 +196,16 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
     def _handle_live_migration_tunnelled(self, migration_flags):
         return migration_flags
 
-    def _policy(self, instance):
+    def _record(self, instance):
+        """The record of the instance's live migration: the one
+        live_migration() put in the table, or, where a step is entered
+        without it (Nova's own tests call the steps directly), one made
+        from the instance now and not kept (``tracked`` False)."""
         record = self._wrs_migrations.get(instance.uuid)
-        if record is not None:
-            return record.policy
-        return instance_policy.resolve(instance, CONF)
+        if record is None:
+            record = _Migration(instance_policy.resolve(instance, CONF),
+                                tracked=False)
+        return record
 
     # Wraps LibvirtDriver.check_can_live_migrate_source (Nova 34.0.0): Nova
     # refuses a tunnelled block migration with mapped volumes when its
@@ -203,7 +217,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
             context, instance, dest_check_data, block_device_info)
         bdm = (block_device_info or {}).get('block_device_mapping')
         if data.block_migration and bdm:
-            policy = self._policy(instance)
+            policy = self._record(instance).policy
             if policy.tunnel:
                 choice = policy['live_migration_tunnel']
                 msg = ('Cannot block migrate instance %(uuid)s with mapped '
@@ -244,14 +258,13 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
     def _live_migration_operation(self, context, instance, dest,
                                   block_migration, migrate_data, guest,
                                   device_names):
-        record = self._wrs_migrations.get(instance.uuid)
-        policy = self._policy(instance)
+        record = self._record(instance)
         try:
             super()._live_migration_operation(
                 context, instance, dest, block_migration, migrate_data,
-                _PolicyGuest(guest, policy), device_names)
+                _PolicyGuest(guest, record.policy), device_names)
         except Exception as exc:
-            if record is None:
+            if not record.tracked:
                 raise
             record.operation_error = exc
 
@@ -267,9 +280,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
                                 recover_method, block_migration,
                                 migrate_data, future,
                                 disk_paths):
-        record = self._wrs_migrations.get(instance.uuid)
-        if record is None:
-            record = _Migration(instance_policy.resolve(instance, CONF))
+        record = self._record(instance)
         policy = record.policy
         on_migration_failure = deque()
         data_gb = self._live_migration_data_gb(instance, disk_paths)
@@ -277,7 +288,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
 
         flags = migration_flags.apply(
             self._get_migration_flags(migrate_data.block_migration),
-            policy, _libvirt())
+            policy, libvirt_module.get())
         post_copy = self._is_post_copy_enabled(flags)
         # vpmem does not support post copy
         post_copy &= not bool(self._get_vpmems(instance))

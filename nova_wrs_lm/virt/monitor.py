@@ -18,6 +18,7 @@ from nova.virt.libvirt import migration as libvirt_migrate
 from oslo_log import log as logging
 
 from nova_wrs_lm.virt import downtime
+from nova_wrs_lm.virt import libvirt_module
 
 LOG = logging.getLogger(__name__)
 
@@ -30,12 +31,6 @@ FORCE_COMPLETED = 'force_completed'
 #: Values of ``[libvirt] live_migration_timeout_action``.
 ABORT = 'abort'
 FORCE_COMPLETE = 'force_complete'
-
-
-def _libvirt():
-    """The libvirt module as Nova's migration helpers see it (the real
-    one, or Nova's fake under its test fixture)."""
-    return libvirt_migrate.libvirt
 
 
 @dataclasses.dataclass
@@ -134,7 +129,7 @@ class MigrationMonitor:
         """Poll until the job completes, fails or is cancelled, or the
         migration operation is no longer alive; return a
         :class:`MonitorResult`."""
-        libvirt = _libvirt()
+        libvirt = libvirt_module.get()
         start = self._clock()
         result = MonitorResult(outcome=FAILED, elapsed=0.0)
         while True:
@@ -187,7 +182,7 @@ class MigrationMonitor:
             return
         try:
             self.guest.abort_job()
-        except _libvirt().libvirtError as exc:
+        except libvirt_module.get().libvirtError as exc:
             LOG.warning('Failed to abort migration %s', exc,
                         **self._log_kwargs())
             raise
@@ -205,7 +200,7 @@ class MigrationMonitor:
                  {'downtime': ms, 'waittime': waited}, **self._log_kwargs())
         try:
             self.guest.migrate_configure_max_downtime(ms)
-        except _libvirt().libvirtError as exc:
+        except libvirt_module.get().libvirtError as exc:
             LOG.warning('Unable to increase max downtime to %(time)d ms: '
                         '%(e)s', {'time': ms, 'e': exc},
                         **self._log_kwargs())
