@@ -9,7 +9,6 @@ are not read from images).  Load the files with
 """
 
 import json
-import os
 
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.spec_types import FLAVOR
@@ -17,8 +16,9 @@ from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 from nova_wrs_lm.spec_types import SOURCES
 
-#: Where the generated files live inside the package and in ``etc/``.
-PACKAGE_DIR = os.path.join(os.path.dirname(__file__), 'metadefs_data')
+#: Where the generated files are committed (relative to the repository
+#: root; installed under ``share/nova-wrs-lm/etc/metadefs``).
+DIRECTORY = 'etc/metadefs'
 
 _RESOURCE_TYPES = {
     FLAVOR: {'name': 'OS::Nova::Flavor', 'prefix': 'hw:wrs:'},
@@ -94,14 +94,3 @@ def namespaces():
 def render(doc):
     return json.dumps(doc, indent=4, sort_keys=True) + '\n'
 
-
-def write(directory):
-    """Write every namespace file into ``directory``; return the paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = []
-    for filename, doc in sorted(namespaces().items()):
-        path = os.path.join(directory, filename)
-        with open(path, 'w') as f:
-            f.write(render(doc))
-        paths.append(path)
-    return paths

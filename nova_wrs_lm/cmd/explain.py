@@ -1,20 +1,23 @@
 """``nova-wrs-lm explain``: the effective live-migration policy, where each
-value came from, and what is applied to libvirt."""
+value came from, and what is applied to libvirt.
+
+Parses and prints only: the explanation is
+:func:`nova_wrs_lm.explanation.explain`, a server's inputs are read by
+:mod:`nova_wrs_lm.cloud.server_inputs`."""
 
 import json
 import sys
 
 from nova_wrs_lm import config_loader
-from nova_wrs_lm import resolver
+from nova_wrs_lm import explanation
 from nova_wrs_lm import spec_table
 from nova_wrs_lm import text_table
-from nova_wrs_lm.cmd import server_source
+from nova_wrs_lm.cloud import connection
+from nova_wrs_lm.cloud import server_inputs
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
-from nova_wrs_lm.spec_types import SOURCES
 from nova_wrs_lm.spec_types import InvalidValue
-from nova_wrs_lm.virt import migration_flags
 
 #: Exit status for invalid input (as argparse uses for usage errors).
 EXIT_INVALID = 2
@@ -57,8 +60,15 @@ def add_parser(commands):
     parser.add_argument(
         '--example', action='store_true',
         help='explain a built-in example flavor, image and server')
-    # --server UUID: the stores come from a cloud (server_source).
-    server_source.add_arguments(parser)
+    parser.add_argument(
+        '--server', metavar='UUID',
+        help='read the flavor extra specs, image properties and metadata '
+             'of this server through openstacksdk (clouds.yaml or OS_* '
+             'variables); --flavor-spec & co. then override what was read')
+    parser.add_argument(
+        '--os-cloud', metavar='NAME', default=None,
+        help='the clouds.yaml entry to use with --server (default: '
+             'OS_CLOUD, else the OS_* variables)')
     parser.set_defaults(run=run)
     return parser
 
@@ -82,50 +92,31 @@ def _pairs(source, items):
     return found
 
 
-def _rows(policy):
-    rows = []
-    for setting in spec_table.SETTINGS:
-        choice = policy[setting.name]
-        where = choice.key or ''
-        if choice.source == 'default':
-            where = setting.default.describe()
-        if choice.reason:
-            where = '%s; wanted %s from %s' % (
-                choice.reason, setting.value.format(choice.requested),
-                choice.requested_source)
-        value = setting.value.display(choice.value, setting.unit)
-        rows.append((setting.name, value, choice.source, where))
-    return rows
-
-
-def _libvirt(policy, conf):
-    to_set, to_clear = migration_flags.changes(policy)
-    action = conf.libvirt.live_migration_timeout_action
-    return {
-        'flags_set': list(to_set),
-        'flags_cleared': list(to_clear),
-        'max_downtime_ms': policy.max_downtime,
-        'timeout_s': policy.timeout,
-        'timeout_action': action if policy.timeout else None,
-    }
-
-
-def _print_table(stores, policy, plan, out):
-    given = [(source, k, v) for source in SOURCES
-             for k, v in sorted((stores[source] or {}).items())]
+def _write_table(explanation, out):
+    server = explanation.server
+    if server is not None:
+        out.write('Server %s (%s) on %s\n' % (
+            server.server_id, server.name, server.host or 'no host'))
+        for note in server.notes:
+            out.write('  note: %s\n' % note)
+        out.write('\n')
+    given = explanation.inputs()
     if given:
         out.write('Input\n')
         out.write(text_table.render(given, ('source', 'key', 'value')) +
                   '\n\n')
     out.write('Effective live-migration policy\n')
-    out.write(text_table.render(_rows(policy),
-                     ('setting', 'value', 'source', 'from')) + '\n')
-    if policy.ignored:
+    out.write(text_table.render(explanation.rows(),
+                                ('setting', 'value', 'source', 'from')) +
+              '\n')
+    ignored = explanation.policy.ignored
+    if ignored:
         out.write('\nNot used\n')
         out.write(text_table.render(
             [(i.source, i.key, str(i.value), i.message or i.why)
-             for i in policy.ignored],
+             for i in ignored],
             ('source', 'key', 'value', 'why')) + '\n')
+    plan = explanation.libvirt
     out.write('\nApplied to libvirt\n')
     rows = [(name, 'set') for name in plan['flags_set']]
     rows += [(name, 'cleared') for name in plan['flags_cleared']]
@@ -139,42 +130,46 @@ def _print_table(stores, policy, plan, out):
     out.write(text_table.render(rows, ('libvirt', 'applied')) + '\n')
 
 
-def explain(stores, conf, fmt, out, strict=True):
-    """Resolve ``stores`` (strictly: user input) and write the explanation
-    to ``out``."""
-    policy = resolver.resolve(conf, strict=strict, **stores)
-    plan = _libvirt(policy, conf)
+def write(explanation, fmt, out):
+    """Print ``explanation`` (:class:`nova_wrs_lm.explanation.Explanation`)
+    as ``fmt`` (``table`` or ``json``)."""
     if fmt == 'json':
-        doc = policy.as_dict()
-        doc['ignored'] = [
-            {'source': i.source, 'key': i.key, 'value': i.value,
-             'why': i.why} for i in policy.ignored]
-        doc['libvirt'] = plan
-        out.write(json.dumps(doc, indent=2, sort_keys=True) + '\n')
+        out.write(json.dumps(explanation.as_dict(), indent=2,
+                             sort_keys=True) + '\n')
     else:
-        _print_table(stores, policy, plan, out)
-    return policy
+        _write_table(explanation, out)
 
 
-def run(args, out=None, err=None):
+def _server_inputs(args, conn=None):
+    """``--server``: the server's inputs read through openstacksdk, or None
+    without it."""
+    if not args.server:
+        return None
+    return server_inputs.read(conn or connection.connect(args.os_cloud),
+                              args.server)
+
+
+def run(args, out=None, err=None, conn=None):
+    """Run ``explain`` as parsed from ``args``; ``conn`` is the
+    openstacksdk connection for ``--server`` (default: from
+    ``--os-cloud``/``OS_*``)."""
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        if args.example:
-            stores = {s: dict(v) for s, v in EXAMPLE.items()}
-        else:
-            stores = {}
+        stores = ({s: dict(v) for s, v in EXAMPLE.items()} if args.example
+                  else {})
         # --server: values stored in a cloud are reported, not refused.
-        from_server = server_source.stores_from_args(args, out)
-        if from_server is not None:
-            stores = from_server
+        server = _server_inputs(args, conn)
+        if server is not None:
+            stores = {s: dict(v) for s, v in server.stores.items()}
         for _flag, source, _what in _OPTIONS:
             stores.setdefault(source, {}).update(
                 _pairs(source, getattr(args, source)))
         conf = config_loader.load(args.config_file)
-        explain(stores, conf, args.format, out,
-                strict=from_server is None)
-    except (InvalidValue, _UsageError, server_source.SourceError) as exc:
+        result = explanation.explain(stores, conf, strict=server is None,
+                                     server=server)
+    except (InvalidValue, _UsageError, connection.CloudError) as exc:
         err.write('nova-wrs-lm explain: error: %s\n' % exc)
         return EXIT_INVALID
+    write(result, args.format, out)
     return 0

@@ -5,7 +5,6 @@ import sys
 
 from nova_wrs_lm.cmd import demo
 from nova_wrs_lm.cmd import explain
-from nova_wrs_lm.cmd import generate
 
 
 def _parser():
@@ -16,7 +15,6 @@ def _parser():
     commands.required = True
     demo.add_parser(commands)
     explain.add_parser(commands)
-    generate.add_parser(commands)
     return parser
 
 

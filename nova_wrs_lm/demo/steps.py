@@ -9,14 +9,14 @@ from the spec table and from the modules that implement each capability.
 
 import io
 import time
-import types
 
 from nova import conf as nova_conf
 
+from nova_wrs_lm import explanation
 from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
+from nova_wrs_lm.cloud import server_inputs
 from nova_wrs_lm.cmd import explain
-from nova_wrs_lm.cmd import server_source
 from nova_wrs_lm.demo import cloud as demo_cloud
 from nova_wrs_lm.demo.report import Record
 from nova_wrs_lm.spec_types import FLAVOR
@@ -204,14 +204,13 @@ def explain_server(cloud, step):
         step.notes.append('the wrs_lm API filter is not installed: '
                           'metadata values are not validated')
 
-    conn = cloud.sdk_connection()
+    with cloud.sdk_connection().real_endpoints() as sdk:
+        inputs = server_inputs.read(sdk, server['id'])
+    result = explanation.explain(inputs.stores, CONF, strict=False,
+                                 server=inputs)
     out = io.StringIO()
-    args = types.SimpleNamespace(server=server['id'], os_cloud=None,
-                                 format='table')
-    with conn.real_endpoints() as sdk:
-        stores = server_source.stores_from_args(args, out, conn=sdk)
-        policy = explain.explain(stores, CONF, 'table', out,
-                                 strict=False)
+    explain.write(result, 'table', out)
+    policy = result.policy
     expected = resolver.resolve(CONF, **example)
     same = policy.as_dict() == expected.as_dict()
     step.records.append(Record(

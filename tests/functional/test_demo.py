@@ -14,7 +14,6 @@ from unittest import mock
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.cmd import demo
 from nova_wrs_lm.cmd import explain
-from nova_wrs_lm.cmd import server_source
 from nova_wrs_lm.demo import cloud as demo_cloud
 from nova_wrs_lm.demo import report
 from nova_wrs_lm.spec_types import FLAVOR
@@ -157,9 +156,8 @@ class ExplainServerTest(unittest.TestCase):
         args = parser.parse_args(list(argv))
         out, err = io.StringIO(), io.StringIO()
         conn = self.cloud.sdk_connection()
-        with conn.real_endpoints() as sdk, mock.patch.object(
-                server_source, 'connect', return_value=sdk):
-            status = explain.run(args, out, err)
+        with conn.real_endpoints() as sdk:
+            status = explain.run(args, out, err, conn=sdk)
         return status, out.getvalue(), err.getvalue()
 
     def test_policy_of_a_server_from_its_flavor_image_and_metadata(self):
@@ -181,7 +179,15 @@ class ExplainServerTest(unittest.TestCase):
         # A stored invalid value is reported, not refused.
         self.assertEqual(
             [{'source': 'image', 'key': downtime.canonical(IMAGE),
-              'value': '50', 'why': 'invalid'}], doc['ignored'])
+              'value': '50', 'why': 'invalid',
+              'message': downtime.message(downtime.canonical(IMAGE))}],
+            doc['ignored'])
+        # The JSON carries what the table shows.
+        self.assertEqual(server['id'], doc['server']['id'])
+        self.assertEqual(server['OS-EXT-SRV-ATTR:host'],
+                         doc['server']['host'])
+        self.assertIn({'source': 'flavor', 'key': timeout.canonical(FLAVOR),
+                       'value': '300'}, doc['inputs'])
 
         status, out, err = self._explain('--server', server['id'])
         self.assertEqual(0, status, err)

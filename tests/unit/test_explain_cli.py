@@ -46,6 +46,19 @@ class ExplainJsonTest(testtools.TestCase):
         self.assertEqual(['VIR_MIGRATE_TUNNELLED', 'VIR_MIGRATE_PEER2PEER'],
                          doc['libvirt']['flags_set'])
 
+    def test_json_carries_what_the_table_shows(self):
+        status, out, _ = _run('explain', '--format', 'json', '--example')
+        self.assertEqual(0, status)
+        doc = json.loads(out)
+        self.assertIn({'source': 'image',
+                       'key': 'hw_wrs_live_migration_timeout',
+                       'value': '150'}, doc['inputs'])
+        self.assertEqual(
+            [{'source': 'image', 'key': 'hw_wrs_live_migration_auto_converge',
+              'value': 'false', 'why': 'not read from this source',
+              'message': 'not read from this source'}], doc['ignored'])
+        self.assertNotIn('server', doc)
+
     def test_config_file_is_read(self):
         conf = self.useFixture(fixtures.TempDir()).join('nova.conf')
         with open(conf, 'w') as f:

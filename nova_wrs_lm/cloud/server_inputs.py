@@ -1,5 +1,5 @@
 """Read one server's live-migration inputs from a cloud, through
-openstacksdk.
+openstacksdk: data, no printing.
 
 ``explain --server UUID`` uses this: the server's flavor extra specs (the
 copy Nova embeds in the server, microversion 2.47 and later), its image's
@@ -11,45 +11,32 @@ The connection is openstacksdk's usual one: ``clouds.yaml`` with
 ``--os-cloud``/``OS_CLOUD``, or the ``OS_*`` environment variables.
 """
 
+import dataclasses
+
 from nova_wrs_lm import spec_table
+from nova_wrs_lm.cloud.connection import CloudError
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 
 
-class SourceError(Exception):
-    """The server or one of its parts could not be read."""
-
-
+@dataclasses.dataclass(frozen=True)
 class ServerInputs:
     """What ``explain`` needs from a server: the three stores, and where
     they were read from (for the reader)."""
 
-    def __init__(self, server_id, name, host, stores, notes):
-        self.server_id = server_id
-        self.name = name
-        self.host = host
-        #: ``{FLAVOR: {...}, IMAGE: {...}, INSTANCE: {...}}``
-        self.stores = stores
-        #: Lines saying what could not be read and what was used instead.
-        self.notes = notes
+    server_id: str
+    name: str
+    #: The compute host, or None when the caller cannot see it.
+    host: str | None
+    #: ``{FLAVOR: {...}, IMAGE: {...}, INSTANCE: {...}}``
+    stores: dict
+    #: Lines saying what could not be read and what was used instead.
+    notes: tuple[str, ...] = ()
 
-
-def connect(cloud=None):
-    """An openstacksdk Connection from ``clouds.yaml``/``OS_*`` (the SDK
-    negotiates the compute microversion: 2.47 and later embed the flavor
-    and its extra specs in a server)."""
-    import openstack
-    from keystoneauth1 import exceptions as ks_exceptions
-    from openstack import exceptions
-
-    try:
-        return openstack.connect(cloud=cloud)
-    except (exceptions.ConfigException,
-            ks_exceptions.ClientException) as exc:
-        raise SourceError('no cloud to read from: %s (set OS_CLOUD or '
-                          'the OS_* variables, or pass --os-cloud)' %
-                          exc) from None
+    def as_dict(self):
+        return {'id': self.server_id, 'name': self.name, 'host': self.host,
+                'notes': list(self.notes)}
 
 
 def _ours(properties, source):
@@ -107,7 +94,8 @@ def _image_properties(conn, server, notes):
 
 
 def read(conn, server_id):
-    """Return the :class:`ServerInputs` of ``server_id``."""
+    """Return the :class:`ServerInputs` of ``server_id``; raise
+    :class:`~nova_wrs_lm.cloud.connection.CloudError`."""
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions
     notes = []
@@ -119,38 +107,9 @@ def read(conn, server_id):
             INSTANCE: _ours(server.metadata, INSTANCE),
         }
     except exceptions.NotFoundException:
-        raise SourceError('server %s not found' % server_id) from None
+        raise CloudError('server %s not found' % server_id) from None
     except (exceptions.SDKException, ks_exceptions.ClientException) as exc:
-        raise SourceError('cannot read server %s: %s' % (
+        raise CloudError('cannot read server %s: %s' % (
             server_id, exc)) from None
     return ServerInputs(server_id, server.name, server.compute_host,
-                        stores, notes)
-
-
-def add_arguments(parser):
-    """The ``explain`` options that read the stores from a server."""
-    parser.add_argument(
-        '--server', metavar='UUID',
-        help='read the flavor extra specs, image properties and metadata '
-             'of this server through openstacksdk (clouds.yaml or OS_* '
-             'variables); --flavor-spec & co. then override what was read')
-    parser.add_argument(
-        '--os-cloud', metavar='NAME', default=None,
-        help='the clouds.yaml entry to use with --server (default: '
-             'OS_CLOUD, else the OS_* variables)')
-
-
-def stores_from_args(args, out, conn=None):
-    """For ``explain --server``: the stores read from the server, or
-    ``None`` without ``--server``.  Writes what was read to ``out`` in
-    table format.  Raises :class:`SourceError`."""
-    if not getattr(args, 'server', None):
-        return None
-    inputs = read(conn or connect(args.os_cloud), args.server)
-    if args.format != 'json':
-        out.write('Server %s (%s) on %s\n' % (
-            inputs.server_id, inputs.name, inputs.host or 'no host'))
-        for note in inputs.notes:
-            out.write('  note: %s\n' % note)
-        out.write('\n')
-    return inputs.stores
+                        stores, tuple(notes))
