@@ -50,8 +50,9 @@ MAX_DOWNTIME = Setting(
     unit='milliseconds',
     help=('Largest pause of the instance, in milliseconds, that the final '
           'switch-over of a live migration may cause. The downtime is raised '
-          'in steps up to this value.'),
-    value=IntRange(minimum=100),
+          'in steps up to this value, at most 2000000 (QEMU\'s limit, '
+          '2000 s).'),
+    value=IntRange(minimum=100, maximum=2_000_000),
     keys={
         FLAVOR: ('hw:wrs:live_migration_max_downtime',),
         IMAGE: ('hw_wrs_live_migration_max_downtime',),

@@ -7,6 +7,7 @@ it (parsing a value, formatting its rule).  The table itself is
 
 import dataclasses
 import functools
+import re
 import typing as ty
 
 from oslo_config import cfg
@@ -21,6 +22,10 @@ CONFIG = 'config'
 
 #: Every place a value can be stored, in the order they are reported.
 SOURCES = (FLAVOR, IMAGE, INSTANCE)
+
+
+#: ASCII decimal digits, no sign, no space, no leading zero (0 itself is).
+_CANONICAL_INTEGER = re.compile(r'0|[1-9][0-9]*', re.ASCII)
 
 
 class InvalidValue(ValueError):
@@ -97,15 +102,18 @@ class IntRange:
         return self.maximum is None or number <= self.maximum
 
     def parse(self, raw):
+        """The integer ``raw`` spells, accepted only in its canonical
+        spelling (a JSON integer, or ASCII decimal digits with no sign,
+        space or leading zero) so that every tool reading the stored value
+        agrees with us on it."""
         if isinstance(raw, bool):
             raise ValueError(raw)
         if isinstance(raw, int):
             number = raw
+        elif isinstance(raw, str) and _CANONICAL_INTEGER.fullmatch(raw):
+            number = int(raw)
         else:
-            text = str(raw).strip()
-            if not text or not text.lstrip('+-').isdigit():
-                raise ValueError(raw)
-            number = int(text)
+            raise ValueError(raw)
         if not self.accepts(number):
             raise ValueError(raw)
         return number
@@ -118,7 +126,7 @@ class IntRange:
 class Boolean:
     """A boolean spelled as ``oslo_utils.strutils.bool_from_string`` with
     ``strict=True`` accepts it (true/false, yes/no, on/off, 1/0, t/f,
-    y/n; any case)."""
+    y/n; any case), without the surrounding spaces strutils would strip."""
 
     type_name = 'boolean'
     python_type = bool
@@ -141,7 +149,10 @@ class Boolean:
     def parse(self, raw):
         if isinstance(raw, bool):
             return raw
-        return strutils.bool_from_string(str(raw), strict=True)
+        text = str(raw)  # a JSON number in flavor extra specs: 1, 0
+        if text != text.strip():
+            raise ValueError(raw)
+        return strutils.bool_from_string(text, strict=True)
 
     def format(self, value):
         return 'true' if value else 'false'

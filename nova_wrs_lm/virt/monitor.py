@@ -198,11 +198,15 @@ class MigrationMonitor:
         LOG.info('Increasing downtime to %(downtime)d ms after '
                  '%(waittime)d sec elapsed time',
                  {'downtime': ms, 'waittime': waited}, **self._log_kwargs())
+        # Whatever the update raises (a libvirtError, libvirt-python's
+        # OverflowError for a value past 2^63, ...), the migration goes
+        # on with the downtime last applied; the step is not retried.
+        self._downtime = ms
         try:
             self.guest.migrate_configure_max_downtime(ms)
-        except libvirt_module.get().libvirtError as exc:
+        except Exception as exc:
             LOG.warning('Unable to increase max downtime to %(time)d ms: '
                         '%(e)s', {'time': ms, 'e': exc},
                         **self._log_kwargs())
-        self._downtime = ms
+            return
         result.downtime_applied.append((result.elapsed, ms))

@@ -86,8 +86,8 @@ class ExplainErrorsTest(testtools.TestCase):
             'hw:wrs:live_migration_max_downtime=99')
         self.assertEqual(2, status)
         self.assertEqual('', out)
-        self.assertIn('hw:wrs:live_migration_max_downtime must be an integer '
-                      'greater than or equal to 100', err)
+        self.assertIn('hw:wrs:live_migration_max_downtime must be in the '
+                      'range 100 to 2000000', err)
 
     def test_misspelled_key_names_the_known_keys(self):
         status, _, err = _run('explain', '--image-prop',

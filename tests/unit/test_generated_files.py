@@ -89,7 +89,7 @@ class MetadefsTest(testtools.TestCase):
         downtime = props['live_migration_max_downtime']
         self.assertEqual((100, 500), (downtime['minimum'],
                                       downtime['default']))
-        self.assertNotIn('maximum', downtime)
+        self.assertEqual(2000000, downtime['maximum'])
         self.assertEqual(
             ('boolean', True),
             (props['live_migration_auto_converge']['type'],

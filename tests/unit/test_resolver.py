@@ -180,8 +180,8 @@ class ResolverReportingTest(testtools.TestCase):
                 'hw_wrs_live_migration_timeout must be 0 or in the range '
                 '120 to 800',
             ('instance', 'hw:wrs:live_migration_max_downtime', '99'):
-                'hw:wrs:live_migration_max_downtime must be an integer '
-                'greater than or equal to 100',
+                'hw:wrs:live_migration_max_downtime must be in the range '
+                '100 to 2000000',
         }, ignored)
 
     def test_invalid_canonical_falls_back_to_alias(self):

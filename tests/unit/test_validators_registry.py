@@ -26,7 +26,11 @@ class ValidateTest(testscenarios.WithScenarios, testtools.TestCase):
         ('timeout', {'key': 'hw:wrs:live_migration_timeout',
                      'good': ['0', '120', '150', '800', 600],
                      'bad': ['-1', '1', '119', '801', 'abc', '', ' ', '1e3',
-                             '12O', 'true'],
+                             '12O', 'true',
+                             # Non-canonical spellings of valid numbers.
+                             ' 150 ', '-0', '+120', '0120', '00',
+                             '\uff11\uff15\uff10',  # full-width 150
+                             '\u0661\u0665\u0660'],  # Arabic-Indic 150
                      'message': 'hw:wrs:live_migration_timeout must be 0 or '
                                 'in the range 120 to 800'}),
         ('timeout alias', {'key': 'hw:live_migration_timeout',
@@ -35,13 +39,15 @@ class ValidateTest(testscenarios.WithScenarios, testtools.TestCase):
                            'message': 'hw:live_migration_timeout must be 0 '
                                       'or in the range 120 to 800'}),
         ('downtime', {'key': 'hw:wrs:live_migration_max_downtime',
-                      'good': ['100', '5000'],
-                      'bad': ['99', '0', '-100', 'x', '100.0'],
+                      'good': ['100', '5000', '2000000'],
+                      'bad': ['99', '0', '-100', 'x', '100.0', '2000001',
+                              '9223372036854775808'],
                       'message': 'hw:wrs:live_migration_max_downtime must be '
-                                 'an integer greater than or equal to 100'}),
+                                 'in the range 100 to 2000000'}),
         ('auto-converge', {'key': 'hw:wrs:live_migration_auto_converge',
                            'good': ['true', 'False', 'YES', 'off', '1', 't'],
-                           'bad': ['maybe', '', '2', 'enabled'],
+                           'bad': ['maybe', '', '2', 'enabled', ' true',
+                                   'false ', '\ttrue'],
                            'message': 'hw:wrs:live_migration_auto_converge '
                                       'must be a boolean (true or false)'}),
         ('auto-converge alias',

@@ -35,6 +35,8 @@ class ScriptedDomain:
         self.resumed = False
         self.active = True
         self.fail_abort = False
+        #: Downtimes (ms) whose update raises this exception.
+        self.downtime_errors = {}
 
     def jobStats(self, flags=0):
         self.polls += 1
@@ -51,6 +53,8 @@ class ScriptedDomain:
         return {'type': self.ends_as}
 
     def migrateSetMaxDowntime(self, ms):
+        if ms in self.downtime_errors:
+            raise self.downtime_errors[ms]
         self.downtimes.append(ms)
 
     def abortJob(self):
@@ -176,6 +180,26 @@ class MonitorTest(testtools.TestCase):
                            downtime_steps=[(0, 100), (2, 5000), (4, 9000)])
         self.assertEqual([100, 300], domain.downtimes)
         self.assertEqual('completed', result.outcome)
+
+    def test_downtime_update_errors_never_end_the_migration(self):
+        # libvirt-python raises OverflowError past 2^63; any error from an
+        # update is logged, the last applied value stays, the ramp goes on.
+        domain = ScriptedDomain(runs_for=20)
+        domain.downtime_errors = {
+            300: OverflowError('Python int too large to convert to C long'),
+            500: libvirt.libvirtError('unsupported'),
+            700: RuntimeError('anything')}
+        result = self._run(domain, policy=_policy(downtime=900),
+                           downtime_steps=[(0, 100), (1, 300), (2, 500),
+                                           (3, 700), (4, 900)])
+        self.assertEqual('completed', result.outcome)
+        self.assertEqual([100, 900], domain.downtimes)
+        self.assertEqual([100, 900],
+                         [ms for _, ms in result.downtime_applied])
+        self.assertIn('Unable to increase max downtime to 300 ms: Python int '
+                      'too large', self.logger.output)
+        self.assertEqual(1, self.logger.output.count(
+            'Unable to increase max downtime to 300 ms'))
 
     def test_force_complete_pauses_and_completes(self):
         domain = ScriptedDomain(runs_for=250)
