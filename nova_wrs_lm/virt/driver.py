@@ -274,7 +274,8 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
     # ramp to its max.  Differs: the operation's exception (e.g. libvirt's
     # "operation aborted" after a timeout) is raised only when the
     # migration did not roll back; Nova 34 would raise it after a complete
-    # rollback and put the instance running on the source in ERROR.
+    # rollback and put the instance running on the source in ERROR.  As
+    # Nova's, the rollback does not wait for the migrateToURI3 call.
     def _live_migration_monitor(self, context, instance, guest,
                                 dest, post_method,
                                 recover_method, block_migration,
@@ -303,7 +304,14 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
                                           data_gb=data_gb),
             clock=self.monitor_clock, sleep=self.monitor_sleep,
             poll_interval=self.monitor_poll_interval)
-        result = monitor.run(is_operation_alive=lambda: not future.done())
+        try:
+            result = monitor.run(
+                is_operation_alive=lambda: not future.done())
+        except Exception:
+            # As Nova 34.0.0's loop when abort_job() fails at the timeout:
+            # the active_migrations entry goes before the error is raised.
+            self._clear_empty_migration(instance)
+            raise
 
         if not result.rolled_back:
             # Migration is all done
@@ -311,9 +319,12 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
             post_method(context, instance, dest, block_migration,
                         migrate_data)
         else:
-            # Wait for the operation thread: its error explains the failure.
-            future.result()
-            record.why = _why(result, policy, record.operation_error)
+            # Roll back first, as Nova does: the migrateToURI3 call may
+            # still block (a dead destination, until libvirt's keepalive
+            # fires) although the job has ended.  Its error explains the
+            # failure in the fault when it is already known.
+            record.why = _why(result, policy, record.operation_error
+                              if future.done() else None)
             if result.outcome == lm_monitor.CANCELLED:
                 # Migration was stopped by admin
                 LOG.warning('Migration operation was cancelled',
