@@ -130,6 +130,14 @@ def keys_for(source):
             for key in setting.keys.get(source, ())}
 
 
+def recognised_keys(source):
+    """Every key of ``source`` the resolver looks at: those it reads and
+    those it reports as not read there (e.g. image auto-converge keys)."""
+    return set(keys_for(source)) | {
+        key for setting in SETTINGS
+        for key in setting.ignored.get(source, ())}
+
+
 def all_keys():
     """Map every key of every source to its setting (for validation of
     user input wherever it is given)."""

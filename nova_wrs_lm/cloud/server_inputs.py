@@ -33,17 +33,24 @@ class ServerInputs:
     stores: dict
     #: Lines saying what could not be read and what was used instead.
     notes: tuple[str, ...] = ()
+    #: False when the caller may not see the server's host.
+    host_visible: bool = True
+
+    def host_text(self):
+        """The host, or why there is none to show."""
+        if self.host:
+            return self.host
+        return 'no host' if self.host_visible else 'host not visible'
 
     def as_dict(self):
         return {'id': self.server_id, 'name': self.name, 'host': self.host,
+                'host_visible': self.host_visible,
                 'notes': list(self.notes)}
 
 
 def _ours(properties, source):
     """The items of ``properties`` that are keys of the spec table."""
-    known = set(spec_table.keys_for(source)) | {
-        key for setting in spec_table.SETTINGS
-        for key in setting.ignored.get(source, ())}
+    known = spec_table.recognised_keys(source)
     return {key: value for key, value in (properties or {}).items()
             if key in known}
 
@@ -93,14 +100,46 @@ def _image_properties(conn, server, notes):
     return properties
 
 
-def read(conn, server_id):
-    """Return the :class:`ServerInputs` of ``server_id``; raise
+def _find(conn, name_or_id):
+    """The server with that UUID, or the one server with that name (as
+    ``openstack server show`` finds it)."""
+    from openstack import exceptions
+    try:
+        return conn.compute.get_server(name_or_id)
+    except exceptions.NotFoundException:
+        pass
+    try:
+        found = conn.compute.find_server(name_or_id, ignore_missing=True)
+    except exceptions.DuplicateResource:
+        raise CloudError('more than one server is named %s: give its ID' %
+                         name_or_id) from None
+    if found is None:
+        raise CloudError('server %s not found' % name_or_id)
+    return conn.compute.get_server(found.id)
+
+
+def _host_visible(server):
+    # Nova leaves OS-EXT-SRV-ATTR:host out of the answer for a caller that
+    # may not see it (policy os_compute_api:os-extended-server-attributes)
+    # and answers null for a server with no host; openstacksdk (Resource
+    # keeps the answer's attributes in _body) is the only place that still
+    # tells the two apart.
+    body = getattr(server, '_body', None)
+    return body is None or 'OS-EXT-SRV-ATTR:host' in body or (
+        server.compute_host is not None)
+
+
+def read(conn, name_or_id):
+    """Return the :class:`ServerInputs` of the server ``name_or_id`` (a
+    UUID or a name); raise
     :class:`~nova_wrs_lm.cloud.connection.CloudError`."""
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions
     notes = []
+    server_id = name_or_id
     try:
-        server = conn.compute.get_server(server_id)
+        server = _find(conn, name_or_id)
+        server_id = server.id
         stores = {
             FLAVOR: _ours(_flavor_specs(conn, server, notes), FLAVOR),
             IMAGE: _ours(_image_properties(conn, server, notes), IMAGE),
@@ -112,4 +151,5 @@ def read(conn, server_id):
         raise CloudError('cannot read server %s: %s' % (
             server_id, exc)) from None
     return ServerInputs(server_id, server.name, server.compute_host,
-                        stores, tuple(notes))
+                        stores, tuple(notes),
+                        host_visible=_host_visible(server))

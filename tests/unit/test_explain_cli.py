@@ -91,11 +91,24 @@ class ExplainErrorsTest(testtools.TestCase):
 
     def test_misspelled_key_names_the_known_keys(self):
         status, _, err = _run('explain', '--image-prop',
-                              'hw_wrs_live_migration_tunnel=true')
+                              'hw_wrs_live_migration_timout=200')
         self.assertEqual(2, status)
-        self.assertIn('hw_wrs_live_migration_tunnel is not a live-migration '
+        self.assertIn('hw_wrs_live_migration_timout is not a live-migration '
                       'key of the image', err)
         self.assertIn('hw_wrs_live_migration_timeout', err)
+
+    def test_image_keys_that_are_not_read_are_reported_as_ignored(self):
+        # Seed 001's volume image metadata carries such keys.
+        for key in ('hw_wrs_live_migration_auto_converge',
+                    'hw_wrs_live_migration_permit_auto_converge',
+                    'hw_wrs_live_migration_tunnel'):
+            status, out, err = _run('explain', '--format', 'json',
+                                    '--image-prop', '%s=false' % key)
+            self.assertEqual(0, status, err)
+            self.assertEqual(
+                [('image', key, 'not read from this source')],
+                [(i['source'], i['key'], i['why'])
+                 for i in json.loads(out)['ignored']])
 
     def test_missing_equals(self):
         status, _, err = _run('explain', '--flavor-spec', 'oops')
