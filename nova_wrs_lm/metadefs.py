@@ -59,7 +59,11 @@ def _property(setting):
     default = setting.default.registered()
     description = '%s Valid values: %s. Precedence: %s.' % (
         setting.help, rule.rule(), setting.precedence.describe())
-    description += setting.default.form_note(setting)
+    description += ' Default: %s.' % setting.default_text()
+    description += ''.join(
+        ' Has an effect only where the compute nodes set [%s] %s = %s.' % (
+            gate.group, gate.option, str(gate.required).lower())
+        for gate in setting.gates)
     prop = {'title': setting.title, 'description': description,
             'type': rule.type_name, 'default': default}
     prop.update(rule.bounds())

@@ -183,11 +183,6 @@ class _ConfigDefault:
         none)."""
         return None
 
-    def form_note(self, setting):
-        """Text the metadefs add to a property's description about the
-        default (forms show ``default`` itself)."""
-        return ''
-
     def current(self, conf):
         """The value ``conf`` has for the option."""
         return getattr(getattr(conf, self.group), self.name)
@@ -234,9 +229,6 @@ class NovaOption(_ConfigDefault):
     def describe(self):
         return "Nova's [%s] %s" % (self.group, self.name)
 
-    def form_note(self, setting):
-        return ' Default: %s.' % setting.default_text()
-
 
 @dataclasses.dataclass(frozen=True)
 class Fixed:
@@ -256,9 +248,6 @@ class Fixed:
 
     def option(self, setting):
         return None
-
-    def form_note(self, setting):
-        return ''
 
 
 @dataclasses.dataclass(frozen=True)

@@ -86,6 +86,11 @@ class MetadefsTest(testtools.TestCase):
                          (timeout['minimum'], timeout['maximum'],
                           timeout['default'], timeout['type']))
         self.assertIn('0 or in the range 120 to 800', timeout['description'])
+        self.assertIn('Default: [wrs_lm] default_timeout (180).',
+                      timeout['description'])
+        self.assertIn('Has an effect only where the compute nodes set '
+                      '[libvirt] live_migration_permit_auto_converge = true',
+                      props['live_migration_auto_converge']['description'])
         downtime = props['live_migration_max_downtime']
         self.assertEqual((100, 500), (downtime['minimum'],
                                       downtime['default']))
