@@ -4,7 +4,7 @@ Placed after ``keystonecontext`` in Nova's ``/v2`` and ``/v2.1`` keystone
 pipelines (see ``etc/nova/api-paste.ini``), it
 
 * answers ``PUT /os-hosts/{host_name}`` when the body carries
-  ``host_down_reported`` (:mod:`.force_down`), at any microversion;
+  ``host_down_reported`` (:mod:`nova_wrs_lm.host_down`), at any microversion;
 * rejects, with the spec table's message, an invalid live-migration value
   in instance metadata (``/servers/{id}/metadata[/{key}]``), server create
   and rebuild, and flavor extra specs below microversion 2.86, where Nova
@@ -30,7 +30,7 @@ from oslo_serialization import jsonutils
 
 from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm.api import faults
-from nova_wrs_lm.api import force_down
+from nova_wrs_lm import host_down as force_down
 from nova_wrs_lm.api import metadata_validation
 from nova_wrs_lm.api import policies
 from nova_wrs_lm.api import schemas
