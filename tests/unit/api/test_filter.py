@@ -88,7 +88,7 @@ class FilterRoutingTest(unittest.TestCase):
                 content_type=content_type)))
 
     def test_os_hosts_without_context_is_a_clear_error(self):
-        with self.assertLogs('nova_wrs_lm.api.filter', 'ERROR') as logs:
+        with self.assertLogs('nova_wrs_lm.api', 'ERROR') as logs:
             response = self._call('PUT', '/os-hosts/h',
                                   {'host_down_reported': True})
         self.assertEqual(500, response.status_int)
