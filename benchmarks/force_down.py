@@ -1,7 +1,7 @@
 """Benchmark: a host-down report in bulk vs the naive way.
 
 For a host with 100, 1000 and 5000 instances (in-process, Nova's sqlite
-test databases) it times ``nova_wrs_lm.api.force_down.report`` against the
+test databases) it times ``nova_wrs_lm.host_down.report`` against the
 naive way an operator would do it today: force the service down, then one
 ``reset-state``-style update per instance (load, set vm/power/task state,
 ``save(admin_state_reset=True)``) with its instance action and fault.
@@ -28,7 +28,7 @@ from nova.db.main import api as db_api  # noqa: E402
 from nova.db.main import models  # noqa: E402
 from oslo_utils import uuidutils  # noqa: E402
 
-from nova_wrs_lm.api import force_down  # noqa: E402
+from nova_wrs_lm import host_down  # noqa: E402
 
 SIZES = (100, 1000, 5000)
 HOST = 'bench-host'
@@ -64,7 +64,7 @@ def _naive(ctxt, uuids):
         instance.task_state = None
         instance.save(admin_state_reset=True)
         objects.InstanceAction.action_start(
-            ctxt, uuid, force_down.ACTION, want_result=False)
+            ctxt, uuid, host_down.ACTION, want_result=False)
         objects.InstanceFault(
             ctxt, instance_uuid=uuid, code=500, host=HOST,
             message='Compute host reported down', details='naive').create()
@@ -88,7 +88,7 @@ class _Bench(test.TestCase):
                     session.execute(sa.delete(models.Instance))
                 uuids = _insert_instances(cctxt, size)
                 start = time.perf_counter()
-                report = force_down.report(admin, HOST, True)
+                report = host_down.report(admin, HOST, True)
                 bulk = time.perf_counter() - start
                 assert report.instances_marked_down == size
                 _reset(cctxt)

@@ -2,9 +2,9 @@
 real pipeline is exercised in tests/functional/api)."""
 
 import json
-import unittest
 
 import webob
+from nova import test
 
 from nova_wrs_lm.api import filter as wrs_filter
 
@@ -16,9 +16,10 @@ def _nova(environ, start_response):
     return [b'nova']
 
 
-class FilterRoutingTest(unittest.TestCase):
+class FilterRoutingTest(test.NoDBTestCase):
 
     def setUp(self):
+        super().setUp()
         self.app = wrs_filter.filter_factory({})(_nova)
 
     def _call(self, method, path, body=None, script='/v2.1', headers=None,
@@ -88,7 +89,7 @@ class FilterRoutingTest(unittest.TestCase):
                 content_type=content_type)))
 
     def test_os_hosts_without_context_is_a_clear_error(self):
-        with self.assertLogs('nova_wrs_lm.api.filter', 'ERROR') as logs:
+        with self.assertLogs('nova_wrs_lm.api', 'ERROR') as logs:
             response = self._call('PUT', '/os-hosts/h',
                                   {'host_down_reported': True})
         self.assertEqual(500, response.status_int)

@@ -3,8 +3,8 @@ of the rules in nova_wrs_lm.api.policies today."""
 
 import os
 import tempfile
-import unittest
 
+from nova import test
 from oslo_config import cfg
 from oslo_policy import generator
 
@@ -14,7 +14,7 @@ SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
                       'nova', 'policy.yaml.sample')
 
 
-class PolicySampleTest(unittest.TestCase):
+class PolicySampleTest(test.NoDBTestCase):
 
     def test_sample_is_current(self):
         with tempfile.TemporaryDirectory() as tmp:

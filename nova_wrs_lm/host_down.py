@@ -15,7 +15,31 @@ transaction that:
 
 After the commit Nova's versioned ``service.update`` notification is
 emitted for each service, as ``Service.save()`` does.  Nothing here knows
-about HTTP.
+about HTTP (the ``PUT /os-hosts`` handler is
+:mod:`nova_wrs_lm.api.handlers.os_hosts`).
+
+Nova's tables used, read from Nova 34.0.0 (``nova.db.main.models``,
+``nova.db.api.models``), written with SQL of this module's own rather
+than through Nova's objects:
+
+* API database, read only: ``host_mappings`` (by ``host``, through
+  ``HostMapping.get_by_host``) and ``cell_mappings`` (its cell, or all
+  cells through ``CellMappingList.get_all``);
+* ``services``: ``forced_down`` and ``updated_at`` written where ``host``,
+  ``binary`` = ``nova-compute`` and ``deleted`` = 0; then read through
+  ``ServiceList.get_by_host`` (``disabled`` for the answer, every field for
+  the notification);
+* ``instances``: ``id``, ``uuid`` read (locked ``FOR UPDATE``) by
+  ``host``, ``deleted``, ``vm_state``, ``power_state``, ``task_state``;
+  ``vm_state``, ``power_state``, ``task_state`` and ``updated_at``
+  written;
+* ``instance_actions``: rows inserted (``action``, ``instance_uuid``,
+  ``request_id``, ``user_id``, ``project_id``, ``start_time``,
+  ``finish_time``, ``created_at``, ``updated_at``, ``deleted``), as
+  ``InstanceAction.action_start`` would with the finish time set;
+* ``instance_faults``: rows inserted (``instance_uuid``, ``code``,
+  ``message``, ``details``, ``host``, ``created_at``, ``deleted``), as
+  ``InstanceFault.create`` would.
 """
 
 import dataclasses

@@ -1,6 +1,8 @@
-"""Flavor extra specs: below microversion 2.86 Nova does not validate, the
-filter does, so 2.1, 2.85, 2.86, latest and the legacy /v2 endpoint all
-give the same answer for the live-migration keys."""
+"""Flavor extra specs through the paste filter: below microversion 2.86
+Nova does not validate, the filter does (handlers.flavor_extra_specs), so
+2.1, 2.85, 2.86, latest and the legacy /v2 endpoint all give the same
+answer for the live-migration keys.  (Nova's own validation at 2.86 and
+later, without the filter: tests/functional/test_flavor_extra_specs.py.)"""
 
 from nova.tests.functional.api import client
 

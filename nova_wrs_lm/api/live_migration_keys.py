@@ -1,4 +1,5 @@
-"""Validation of live-migration keys wherever a user sets them.
+"""Validation of the live-migration keys a user sends, in instance
+metadata and in flavor extra specs.
 
 The rule and the message come from the spec table (``setting.parse``), so
 an invalid value gets the same 400 text from instance metadata, server

@@ -1,9 +1,10 @@
-"""The spec table's rule applied to user-supplied keys."""
+"""The spec table's rule applied to user-supplied keys: instance metadata
+and flavor extra specs (nova_wrs_lm.api.live_migration_keys)."""
 
 import unittest
 
 from nova_wrs_lm import spec_table
-from nova_wrs_lm.api import metadata_validation as mv
+from nova_wrs_lm.api import live_migration_keys as mv
 from nova_wrs_lm.spec_types import FLAVOR
 
 
