@@ -45,11 +45,28 @@ _TABLE = tuple((method, _pattern(path), handler)
                for method, path, handler in _ROUTES)
 
 
+def _path(req):
+    """The request's path as text, or None when its bytes are not UTF-8.
+
+    Read from the WSGI environ, not ``req.path_info``: WebOb decodes that
+    as UTF-8 and raises ``UnicodeDecodeError``, which Nova's fault wrapper
+    cannot answer (a non-JSON 500) where Nova alone answers 404.  None of
+    our routes has such a path, so such a request goes to Nova untouched.
+    """
+    raw = req.environ.get('PATH_INFO', '')
+    try:
+        return raw.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        return None
+
+
 class _Filter(base_wsgi.Middleware):
 
     @webob.dec.wsgify(RequestClass=wsgi.Request)
     def __call__(self, req):
-        method, path = req.method, req.path_info
+        method, path = req.method, _path(req)
+        if path is None:
+            return self.application  # not a path of ours: Nova answers
         for route_method, pattern, handler in _TABLE:
             if method != route_method:
                 continue

@@ -21,7 +21,8 @@ def decode(req):
         not read as JSON
     :raises webob.exc.HTTPRequestEntityTooLarge: from the ``sizelimit``
         middleware's reader, for a body over ``[wsgi] max_request_body_size``
-    :raises webob.exc.HTTPBadRequest: a body that is not UTF-8
+    :raises webob.exc.HTTPBadRequest: a body that is not UTF-8, or JSON
+        nested deeper than the parser can go (Nova answers that with a 500)
     """
     try:
         # Nova's Resource reads the body as JSON when the content type is
@@ -45,5 +46,8 @@ def decode(req):
             explanation='Malformed request body') from None
     try:
         return jsonutils.loads(text)
-    except (ValueError, TypeError, RecursionError):
+    except RecursionError:
+        raise webob.exc.HTTPBadRequest(
+            explanation='Malformed request body') from None
+    except (ValueError, TypeError):
         return None

@@ -9,7 +9,7 @@ TIMEOUT = 'hw:wrs:live_migration_timeout'
 TIMEOUT_RULE = '%s must be 0 or in the range 120 to 800'
 DOWNTIME = 'hw:wrs:live_migration_max_downtime'
 DOWNTIME_IMAGE_SPELLING = 'hw_wrs_live_migration_max_downtime'
-DOWNTIME_RULE = '%s must be an integer greater than or equal to 100'
+DOWNTIME_RULE = '%s must be in the range 100 to 2000000'
 BOOLEANS = ('hw:wrs:live_migration_auto_converge',
             'hw:wrs:live_migration_permit_auto_converge',
             'hw:wrs:live_migration_tunnel')
