@@ -5,7 +5,7 @@ import nova.conf
 from nova.scheduler import weights
 
 from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
-from nova_wrs_lm.filters import rules
+from nova_wrs_lm.scheduler import rules
 
 CONF = nova.conf.CONF
 

@@ -5,7 +5,7 @@ from nova.scheduler import filters
 from nova.scheduler import utils as scheduler_utils
 from oslo_log import log as logging
 
-from nova_wrs_lm.filters import rules
+from nova_wrs_lm.scheduler import rules
 
 LOG = logging.getLogger(__name__)
 
