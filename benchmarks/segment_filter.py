@@ -29,11 +29,11 @@ from nova.scheduler import weights  # noqa: E402
 from nova.scheduler.filters import aggregate_instance_extra_specs as nova_f  # noqa: E402
 from oslo_utils.fixture import uuidsentinel as uuids  # noqa: E402
 
-from nova_wrs_lm.filters import FailoverSegmentFilter  # noqa: E402
-from nova_wrs_lm.filters import FailoverSegmentWeigher  # noqa: E402
-from nova_wrs_lm.filters import operation  # noqa: E402
-from nova_wrs_lm.filters import rules  # noqa: E402
-from nova_wrs_lm.filters import segments  # noqa: E402
+from nova_wrs_lm.scheduler import request  # noqa: E402
+from nova_wrs_lm.scheduler import rules  # noqa: E402
+from nova_wrs_lm.scheduler import segments  # noqa: E402
+from nova_wrs_lm.scheduler.filters import failover_segment as segment_filter  # noqa: E402,E501
+from nova_wrs_lm.scheduler.weights import failover_segment as segment_weigher  # noqa: E402,E501
 
 HOSTS = 1000
 SEGMENT_SIZE = 10
@@ -100,19 +100,18 @@ def main():
           % baseline)
 
     def row(label, run, op):
-        with mock.patch.object(operation, 'of_request', return_value=op), \
+        with mock.patch.object(request, 'of_request', return_value=op), \
                 mock.patch.object(rules, '_every_aggregate',
                                   return_value=aggregates):
             ms = _median_ms(run, states)
         print('%-38s %8.3f ms  %.2fx' % (label, ms, ms / baseline))
 
-    segment_filter = _filter(FailoverSegmentFilter)
-    evacuation = operation.Operation('evacuation', 'host0000')
-    row('FailoverSegmentFilter, boot', segment_filter,
-        operation.NEW_INSTANCE)
-    row('FailoverSegmentFilter, evacuation', segment_filter, evacuation)
+    run_filter = _filter(segment_filter.FailoverSegmentFilter)
+    evacuation = request.Operation('evacuation', 'host0000')
+    row('FailoverSegmentFilter, boot', run_filter, request.NEW_INSTANCE)
+    row('FailoverSegmentFilter, evacuation', run_filter, evacuation)
 
-    weigher = FailoverSegmentWeigher()
+    weigher = segment_weigher.FailoverSegmentWeigher()
     weighed = [weights.WeighedHost(state, 0.0) for state in states]
     row('FailoverSegmentWeigher, evacuation',
         lambda _states, spec: weigher.weigh_objects(weighed, spec),

@@ -359,7 +359,7 @@ def _service(cloud, host):
 # -- step 5 -----------------------------------------------------------------
 
 def _segment(cloud):
-    from nova_wrs_lm.filters import segments
+    from nova_wrs_lm.scheduler import segments
     members = cloud.api.post_aggregate({'aggregate': {'name': _SEGMENT}})
     cloud.api.post_aggregate_action(members['id'], {'set_metadata': {
         'metadata': {segments.SEGMENT.name: _SEGMENT,

@@ -10,7 +10,7 @@ through the API.  Each test asserts where the instances land.
 
 from nova import context as nova_context
 
-from nova_wrs_lm.filters import segments
+from nova_wrs_lm.scheduler import segments
 from tests.functional import base
 
 S1_HOSTS = ('s1-a', 's1-b', 's1-r')

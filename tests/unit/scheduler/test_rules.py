@@ -5,10 +5,10 @@ from unittest import mock
 
 from oslo_utils.fixture import uuidsentinel as uuids
 
-from nova_wrs_lm.filters import operation
-from nova_wrs_lm.filters import rules
-from nova_wrs_lm.filters import segments
-from tests.unit.filters import fakes
+from nova_wrs_lm.scheduler import request
+from nova_wrs_lm.scheduler import rules
+from nova_wrs_lm.scheduler import segments
+from tests.unit.scheduler import fakes
 
 SEG = segments.SEGMENT.name
 METHOD = segments.RECOVERY_METHOD.name
@@ -32,27 +32,27 @@ class RulesTest(unittest.TestCase):
     def _rules(self, op, method=None):
         aggregates = cloud(method)
         spec = fakes.request_spec(uuids.instance, ignore_hosts=['ignored'])
-        with mock.patch.object(operation, 'of_request', return_value=op):
-            request = rules.for_request(spec, aggregates=lambda s: aggregates)
+        with mock.patch.object(request, 'of_request', return_value=op):
+            found = rules.for_request(spec, aggregates=lambda s: aggregates)
         states = [fakes.host_state(h, aggregates) for h in HOSTS]
-        return request, states
+        return found, states
 
     def _passing(self, op, method=None):
-        request, states = self._rules(op, method)
-        return [s.host for s in states if request.rejects(s) is None]
+        found, states = self._rules(op, method)
+        return [s.host for s in states if found.rejects(s) is None]
 
     def _preferred(self, op, method):
-        request, states = self._rules(op, method)
-        return [s.host for s in states if request.preference(s) == 1.0]
+        found, states = self._rules(op, method)
+        return [s.host for s in states if found.preference(s) == 1.0]
 
     def test_new_instances_avoid_reserved_hosts(self):
         self.assertEqual(['a', 'b', 'c', 'free'],
-                         self._passing(operation.NEW_INSTANCE))
+                         self._passing(request.NEW_INSTANCE))
 
     def test_moves_from_a_segment_per_method(self):
         # The source (a) passes too: Nova drops it through ignore_hosts
         # unless a resize may stay on the same host.
-        move = operation.Operation('evacuation', 'a')
+        move = request.Operation('evacuation', 'a')
         expected = {'auto': ['a', 'b'], 'reserved_host': ['r'],
                     'auto_priority': ['a', 'b', 'r'],
                     'rh_priority': ['a', 'b', 'r']}
@@ -61,22 +61,22 @@ class RulesTest(unittest.TestCase):
         self.assertEqual(['a', 'b'], self._passing(move))
 
     def test_moves_from_outside_any_segment_avoid_reserved_hosts(self):
-        move = operation.Operation(operation.MOVE, 'free')
+        move = request.Operation(request.MOVE, 'free')
         self.assertEqual(['a', 'b', 'c', 'free'],
                          self._passing(move, 'reserved_host'))
 
     def test_preferences(self):
-        move = operation.Operation('live-migration', 'b')
+        move = request.Operation('live-migration', 'b')
         self.assertEqual(['r'], self._preferred(move, 'rh_priority'))
         self.assertEqual(['a', 'b'], self._preferred(move, 'auto_priority'))
         self.assertEqual([], self._preferred(move, 'auto'))
-        self.assertEqual([], self._preferred(operation.NEW_INSTANCE,
+        self.assertEqual([], self._preferred(request.NEW_INSTANCE,
                                              'rh_priority'))
 
     def test_rejections_name_the_reason(self):
-        request, states = self._rules(
-            operation.Operation('migration', 'a'), 'reserved_host')
-        reasons = {s.host: request.rejects(s) for s in states}
+        found, states = self._rules(
+            request.Operation('migration', 'a'), 'reserved_host')
+        reasons = {s.host: found.rejects(s) for s in states}
         self.assertEqual(
             'active host; recovery method of S1: reserved_host',
             reasons['b'])
@@ -88,8 +88,8 @@ class RulesTest(unittest.TestCase):
         aggregates = cloud('auto')
         read = mock.Mock(return_value=aggregates)
         spec = fakes.request_spec(uuids.instance, ignore_hosts=['a'])
-        op = operation.Operation('evacuation', 'a')
-        with mock.patch.object(operation, 'of_request',
+        op = request.Operation('evacuation', 'a')
+        with mock.patch.object(request, 'of_request',
                                return_value=op) as of_request:
             first = rules.for_request(spec, aggregates=read)
             self.assertIs(first, rules.for_request(spec, aggregates=read))

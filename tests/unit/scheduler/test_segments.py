@@ -4,13 +4,13 @@ import pathlib
 import unittest
 from unittest import mock
 
-from nova_wrs_lm.filters import segments
-from tests.unit.filters import fakes
+from nova_wrs_lm.scheduler import segments
+from tests.unit.scheduler import fakes
 
 SEG = segments.SEGMENT.name
 METHOD = segments.RECOVERY_METHOD.name
 RESERVED = segments.RESERVED.name
-LOGGER = 'nova_wrs_lm.filters.segments'
+LOGGER = 'nova_wrs_lm.scheduler.segments'
 DOC = pathlib.Path(__file__).parents[3] / 'doc' / 'scheduler.md'
 
 

@@ -5,7 +5,7 @@ from nova.scheduler import filters
 from nova.scheduler import utils as scheduler_utils
 from oslo_log import log as logging
 
-from nova_wrs_lm.filters import rules
+from nova_wrs_lm.scheduler import rules
 
 LOG = logging.getLogger(__name__)
 
@@ -17,15 +17,25 @@ class FailoverSegmentFilter(filters.BaseHostFilter):
     # one request.
     run_filter_once_per_request = True
 
+    # Rebuild on the same host is not filtered, as with Nova's aggregate
+    # filters.
     RUN_ON_REBUILD = False
 
     def host_passes(self, host_state, spec_obj):
         return self._passes(rules.for_request(spec_obj), host_state)
 
-    # nova.filters.BaseFilter.filter_all (Nova 34.0.0) calls _filter_one
-    # per host; this works the request's rules out once first.
+    # Overrides nova.filters.BaseFilter.filter_all (Nova 34.0.0), which
+    # calls BaseHostFilter._filter_one, and so host_passes, per host.
+    # Differs: _filter_one's rebuild test (same condition, RUN_ON_REBUILD
+    # included) and the rules look-up are made once per call, not per
+    # host; the result is a list, not a generator.  Per host, each costs
+    # RequestSpec.__contains__ reads (about 2 us each: ovo builds its field
+    # list) against about 7 us of the filter's own work:
+    # benchmarks/segment_filter.py measured boot 0.27x and evacuation
+    # 0.33x of the baseline with this override, 0.88x and 0.90x without.
     def filter_all(self, filter_obj_list, spec_obj):
-        if scheduler_utils.request_is_rebuild(spec_obj):
+        if (not self.RUN_ON_REBUILD
+                and scheduler_utils.request_is_rebuild(spec_obj)):
             return list(filter_obj_list)
         request = rules.for_request(spec_obj)
         return [host_state for host_state in filter_obj_list

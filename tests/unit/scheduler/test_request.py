@@ -5,8 +5,8 @@ from nova import objects
 from nova import test
 from oslo_utils.fixture import uuidsentinel as uuids
 
-from nova_wrs_lm.filters import operation
-from tests.unit.filters import fakes
+from nova_wrs_lm.scheduler import request
+from tests.unit.scheduler import fakes
 
 
 class OperationTest(test.TestCase):
@@ -30,36 +30,36 @@ class OperationTest(test.TestCase):
                 source_node=source).create()
 
     def _of(self, ignore_hosts=None):
-        return operation.of_request(fakes.request_spec(
+        return request.of_request(fakes.request_spec(
             uuids.instance, ignore_hosts=ignore_hosts, context=self.ctx))
 
     def test_boot_not_yet_in_a_cell(self):
         self._mapping(None)
-        self.assertEqual(operation.NEW_INSTANCE, self._of())
+        self.assertEqual(request.NEW_INSTANCE, self._of())
 
     def test_evacuation_record(self):
         self._mapping(self.cell)
         self._migration('completed', 'live-migration', 'old')
         self._migration('accepted', 'evacuation', 's1-a')
-        self.assertEqual(operation.Operation('evacuation', 's1-a'),
+        self.assertEqual(request.Operation('evacuation', 's1-a'),
                          self._of(['s1-a']))
 
     def test_resize_to_same_host_has_no_ignore_hosts(self):
         self._mapping(self.cell)
         self._migration('pre-migrating', 'resize', 's1-a')
-        self.assertEqual(operation.Operation('resize', 's1-a'), self._of())
+        self.assertEqual(request.Operation('resize', 's1-a'), self._of())
 
     def test_unshelve_is_a_new_placement(self):
         self._mapping(self.cell)
         self._migration('error', 'evacuation', 'gone')
-        self.assertEqual(operation.NEW_INSTANCE, self._of())
+        self.assertEqual(request.NEW_INSTANCE, self._of())
 
     def test_ignore_hosts_when_no_record(self):
         self._mapping(self.cell)
-        self.assertEqual(operation.Operation(operation.MOVE, 'src'),
+        self.assertEqual(request.Operation(request.MOVE, 'src'),
                          self._of(['src', 'tried']))
 
     def test_ignore_hosts_without_a_context(self):
         spec = fakes.request_spec(uuids.instance, ignore_hosts=['src'])
-        self.assertEqual(operation.Operation(operation.MOVE, 'src'),
-                         operation.of_request(spec))
+        self.assertEqual(request.Operation(request.MOVE, 'src'),
+                         request.of_request(spec))

@@ -11,8 +11,8 @@ from nova import context as nova_context
 from nova import objects
 from oslo_log import log as logging
 
-from nova_wrs_lm.filters import operation
-from nova_wrs_lm.filters import segments
+from nova_wrs_lm.scheduler import request
+from nova_wrs_lm.scheduler import segments
 
 LOG = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def for_request(spec_obj, aggregates=None):
     cached = _by_request.get(spec_obj)
     if cached is not None and cached[0] == key:
         return cached[1]
-    op = operation.of_request(spec_obj)
+    op = request.of_request(spec_obj)
     if op.is_move:
         read = aggregates or _every_aggregate
         rules = _Move(op, segments.Segments(read(spec_obj)))
