@@ -23,6 +23,11 @@ _ROUTES = (
     ('PUT', '/os-hosts/{host_name}', os_hosts.update),
     ('POST', '/servers', server_metadata.create_server),
     ('POST', '/servers/{server_id}/action', server_metadata.server_action),
+    # The legacy route Nova 34 still serves with its servers controller
+    # (nova/api/openstack/compute/routes.py: volumes_boot_controller).
+    ('POST', '/os-volumes_boot', server_metadata.create_server),
+    ('POST', '/os-volumes_boot/{server_id}/action',
+     server_metadata.server_action),
     ('POST', '/servers/{server_id}/metadata', server_metadata.update_all),
     ('PUT', '/servers/{server_id}/metadata', server_metadata.update_all),
     ('PUT', '/servers/{server_id}/metadata/{key}',

@@ -107,6 +107,28 @@ class InstanceMetadataTest(cloud.FilteredCloud):
         self.assertEqual({BOOLEANS[0]: 'false'}, server['metadata'])
 
 
+    def test_legacy_os_volumes_boot_route_is_validated_too(self):
+        # os-volumes_boot is Nova's servers controller under another name:
+        # create and rebuild carry metadata there as well.
+        self.api.microversion = '2.1'
+        body = self._build_server(networks='none')
+        body['metadata'] = {TIMEOUT: '801'}
+        before = len(self.api.get_servers())
+        self.assertEqual(TIMEOUT_RULE % TIMEOUT, self._fault(
+            self._request('POST', 'os-volumes_boot', {'server': body}), 400))
+        self.assertEqual(before, len(self.api.get_servers()))
+        rebuild = {'imageRef': self.server['image']['id'],
+                   'metadata': {BOOLEANS[0]: 'maybe'}}
+        self.assertEqual(BOOLEAN_RULE % BOOLEANS[0], self._fault(
+            self._request('POST', 'os-volumes_boot/%s/action' %
+                          self.server['id'], {'rebuild': rebuild}), 400))
+        # Valid values go on to Nova (whose own answer on this legacy route
+        # is not ours to judge).
+        body['metadata'] = {TIMEOUT: '300'}
+        answer = self._request('POST', 'os-volumes_boot', {'server': body})
+        self.assertNotIn('live_migration', answer.text)
+
+
 class ProjectIdInUrlTest(cloud.FilteredCloud):
     """The legacy endpoint form /v2.1/{project_id}/servers/... too."""
 
