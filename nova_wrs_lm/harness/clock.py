@@ -8,7 +8,6 @@ is then the sum of its poll intervals, whatever the machine's speed, and a
 120 s timeout is 240 polls, never 120 real seconds.
 """
 
-import collections
 import threading
 import time
 
@@ -31,22 +30,22 @@ class SimulatedClock:
 
     def __init__(self, speed_up=None):
         self.speed_up = speed_up
-        self._now = collections.defaultdict(float)
+        # Green-thread local once eventlet has monkey-patched threading.
+        self._local = threading.local()
         self._released = threading.Event()
         self._released.set()
         self._hold_at = None
         self.held = threading.Event()
 
     def now(self):
-        return self._now[threading.get_ident()]
+        return getattr(self._local, 'now', 0.0)
 
     def sleep(self, seconds):
-        ident = threading.get_ident()
-        target = self._now[ident] + seconds
+        target = getattr(self._local, 'now', 0.0) + seconds
         if self._hold_at is not None and target > self._hold_at:
             self.held.set()
             self._released.wait(waits.SAFETY_LIMIT)
-        self._now[ident] = target
+        self._local.now = target
         if self.speed_up:
             time.sleep(seconds / self.speed_up)
 
