@@ -19,19 +19,20 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
-import _nova_case  # noqa: E402 (benchmarks/, on sys.path as the script's dir)
 import nova.tests.functional  # noqa: E402,F401 (Nova's monkey patching)
 import webob.dec  # noqa: E402,F401 (nova.api.wsgi needs it loaded)
 from nova.api import wsgi as nova_wsgi  # noqa: E402
 
-from tests.functional import base  # noqa: E402
+from nova_wrs_lm.harness import cloud  # noqa: E402
+from nova_wrs_lm.harness import outside_runner  # noqa: E402
+from nova_wrs_lm.harness import settings  # noqa: E402
 
 ROUNDS = 300
 KEY = 'hw:wrs:live_migration_timeout'
 RESULTS = {}
 
 
-class _Bench(base.NovaApiTestCase):
+class _Bench(cloud.ApiTestCase):
     microversion = 'latest'
 
     def test_bench(self):
@@ -39,8 +40,8 @@ class _Bench(base.NovaApiTestCase):
         stacks = {
             name: nova_wsgi.Loader(os.path.abspath(path)).load_app(
                 'osapi_compute')
-            for name, path in (('nova', base.NOVA_API_PASTE),
-                               ('wrs_lm', base.WRS_LM_API_PASTE))}
+            for name, path in (('nova', settings.NOVA_API_PASTE),
+                               ('wrs_lm', settings.WRS_LM_API_PASTE))}
         headers = {'X-Auth-User': 'admin', 'X-User-Id': 'admin',
                    'X-Auth-Project-Id': self.api.project_id,
                    'X-Roles': 'reader,member,admin',
@@ -71,7 +72,7 @@ class _Bench(base.NovaApiTestCase):
 
 
 def main():
-    _nova_case.run_case(_Bench('test_bench'))
+    outside_runner.run_quietly(_Bench('test_bench'))
     print('wrs_lm filter overhead, median of %d requests per stack '
           '(in-process Nova API)' % (ROUNDS - 10))
     print('%-26s %14s %14s %8s' % ('request', 'Nova (ms)', 'with filter',

@@ -11,9 +11,10 @@ expectations.  The exit status is 1 when any did not.
 import sys
 import time
 
-from nova_wrs_lm.demo import cloud as demo_cloud
 from nova_wrs_lm.demo import report
 from nova_wrs_lm.demo import steps
+from nova_wrs_lm.harness import embedded
+from nova_wrs_lm.harness import settings
 
 #: Exit status when a step's expectation is not met.
 EXIT_FAILED = 1
@@ -62,14 +63,14 @@ def run(args, out=None, err=None):
     wanted = [s for s in steps.STEPS
               if not args.step or s[0] in args.step]
     notes = []
-    if not demo_cloud.driver_available():
+    if not settings.driver_available():
         err.write('nova-wrs-lm demo: error: compute_driver = %s cannot be '
                   'loaded (is nova-wrs-lm installed?)\n' %
-                  demo_cloud.WRS_DRIVER)
+                  settings.WRS_DRIVER)
         return EXIT_FAILED
-    cloud = demo_cloud.EmbeddedCloud(
+    cloud = embedded.EmbeddedCloud(
         hosts=steps.HOSTS, verbose=args.verbose, progress=progress,
-        overrides=steps.overrides)
+        overrides=steps.overrides, speed_up=steps.SPEED_UP)
     results = []
     with cloud:
         if not cloud.api_filter:

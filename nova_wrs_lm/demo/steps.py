@@ -1,7 +1,9 @@
 """The demo's walkthrough: one function per step.
 
-Each step gets the running :class:`nova_wrs_lm.demo.cloud.EmbeddedCloud`
-and a :class:`nova_wrs_lm.demo.report.StepResult` to fill; it sets up what
+Each step gets the running :class:`nova_wrs_lm.harness.embedded.
+EmbeddedCloud` and a :class:`nova_wrs_lm.demo.report.StepResult` to fill:
+it makes API calls through the cloud's vocabulary (flavor, boot,
+live_migrate, request...) and records what Nova answered.  It creates what
 it needs itself (its own flavors, images, servers and hosts), so that any
 step can run alone (``--step N``).  Key names, values and messages come
 from the spec table and from the modules that implement each capability.
@@ -17,14 +19,14 @@ from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.cloud import server_inputs
 from nova_wrs_lm.cmd import explain
-from nova_wrs_lm.demo import cloud as demo_cloud
 from nova_wrs_lm.demo.report import Record
+from nova_wrs_lm.harness import settings
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 
-#: Nova's configuration; the embedded cloud registers the [wrs_lm] group on
-#: it before any step runs.
+#: Nova's configuration (with the [wrs_lm] group, registered on import of
+#: nova_wrs_lm.conf).
 CONF = nova_conf.CONF
 
 #: The hosts of the embedded cloud and what each step uses them for.
@@ -47,37 +49,18 @@ OVERRIDES = {
 
 def overrides():
     """:data:`OVERRIDES` plus the scheduler plugins of this package."""
-    scheduler = CONF.filter_scheduler
     found = {group: dict(options) for group, options in OVERRIDES.items()}
-    found['filter_scheduler'] = {
-        'available_filters': list(scheduler.available_filters) + [
-            'nova_wrs_lm.filters.all_filters'],
-        'enabled_filters': list(scheduler.enabled_filters) + [
-            'FailoverSegmentFilter'],
-        'weight_classes': list(scheduler.weight_classes) + [
-            'nova_wrs_lm.filters.FailoverSegmentWeigher'],
-    }
+    found['filter_scheduler'] = settings.scheduler_options(CONF)
     return found
 
 
 #: Simulated seconds one real second of a migration monitor stands for.
 SPEED_UP = 400
 
-
-class _Api:
-    """Nova's answer to one request, whatever its status."""
-
-    def __init__(self, api, method, uri, body):
-        call = {'POST': api.api_post, 'PUT': api.api_put}[method]
-        response = call(uri, body, check_response_status=None)
-        self.status = response.status
-        self.body = response.body if isinstance(response.body, dict) else {}
-        self.message = None
-        if self.status >= 400:
-            try:
-                self.message = next(iter(self.body.values()))['message']
-            except (KeyError, StopIteration, TypeError):
-                self.message = response.content
+#: What steps 3 and 4 say about time.
+_SIMULATED_TIME = (
+    'time is simulated: the migration monitors\' clocks run %dx faster '
+    'than real time (Nova\'s fake libvirt runs no guest)' % SPEED_UP)
 
 
 def _specs_uri(flavor_id):
@@ -86,28 +69,6 @@ def _specs_uri(flavor_id):
 
 def _metadata_uri(server_id):
     return '/servers/%s/metadata' % server_id
-
-
-def _flavor(cloud, name, specs=None):
-    flavor = cloud.api.post_flavor({'flavor': {
-        'name': name, 'ram': 512, 'vcpus': 1, 'disk': 1}})
-    if specs:
-        cloud.api.post_extra_spec(flavor['id'], {'extra_specs': specs})
-    return flavor['id']
-
-
-def _image(cloud, name, properties):
-    image = cloud.glance.create(None, {
-        'name': name, 'status': 'active', 'container_format': 'raw',
-        'disk_format': 'raw', 'visibility': 'public',
-        'properties': dict(properties)})
-    return image['id']
-
-
-def _boot(cloud, name, flavor_id, host, image_id=None, metadata=None):
-    created = cloud.api.post_server({'server': cloud.server_request(
-        name, flavor_id, image_id=image_id, host=host, metadata=metadata)})
-    return cloud.wait_for_server(created['id'], 'ACTIVE')
 
 
 def _pairs(items):
@@ -128,7 +89,7 @@ def _valid_and_invalid(setting):
 def flavor_keys(cloud, step):
     """Flavor extra specs: Nova validates them with this package's
     validators; an invalid value gets the table's rule as the 400."""
-    flavor_id = _flavor(cloud, 'demo-step1')
+    flavor_id = cloud.flavor('demo-step1')
     keys = [(s, s.canonical(FLAVOR)) for s in spec_table.SETTINGS]
     keys += [(s, alias) for s in spec_table.SETTINGS
              for alias in s.aliases(FLAVOR)][:1]
@@ -142,8 +103,8 @@ def flavor_keys(cloud, step):
         api = cloud.api_at(version)
         for setting, key in keys:
             good, bad = _valid_and_invalid(setting)
-            answer = _Api(api, 'POST', _specs_uri(flavor_id),
-                          {'extra_specs': {key: good}})
+            answer = cloud.request('POST', _specs_uri(flavor_id),
+                                   {'extra_specs': {key: good}}, api=api)
             stored = api.get_extra_specs(flavor_id).get(key)
             step.records.append(Record(
                 'PUT flavor %s (microversion %s)' % (
@@ -151,8 +112,8 @@ def flavor_keys(cloud, step):
                 '%d, stored %r' % (answer.status, stored),
                 '200, stored %r' % good,
                 answer.status == 200 and stored == good))
-            answer = _Api(api, 'POST', _specs_uri(flavor_id),
-                          {'extra_specs': {key: bad}})
+            answer = cloud.request('POST', _specs_uri(flavor_id),
+                                   {'extra_specs': {key: bad}}, api=api)
             stored = api.get_extra_specs(flavor_id).get(key)
             want = setting.message(key)
             step.records.append(Record(
@@ -171,18 +132,18 @@ def explain_server(cloud, step):
     keys, set ``nova meta`` keys, and explain its policy from what the
     cloud answers through openstacksdk."""
     example = explain.EXAMPLE
-    flavor_id = _flavor(cloud, 'demo-step2', example[FLAVOR])
-    image_id = _image(cloud, 'demo-step2', example[IMAGE])
-    server = _boot(cloud, 'demo-explained', flavor_id, _MIGRATE_FROM,
-                   image_id=image_id)
+    flavor_id = cloud.flavor('demo-step2', example[FLAVOR])
+    image_id = cloud.image('demo-step2', example[IMAGE])
+    server = cloud.boot('demo-explained', flavor_id, _MIGRATE_FROM,
+                        image_id=image_id)
     step.records.append(Record(
         'boot demo-explained: flavor %s; image %s' % (
             _pairs(example[FLAVOR]), _pairs(example[IMAGE])),
         '%s on %s' % (server['status'], server['OS-EXT-SRV-ATTR:host']),
         'ACTIVE', server['status'] == 'ACTIVE'))
 
-    answer = _Api(cloud.api, 'POST', _metadata_uri(server['id']),
-                  {'metadata': example[INSTANCE]})
+    answer = cloud.request('POST', _metadata_uri(server['id']),
+                           {'metadata': example[INSTANCE]})
     step.records.append(Record(
         'nova meta demo-explained set %s' % _pairs(example[INSTANCE]),
         '%d, metadata %s' % (answer.status,
@@ -191,8 +152,8 @@ def explain_server(cloud, step):
 
     setting, key = spec_table.TIMEOUT, spec_table.TIMEOUT.canonical(INSTANCE)
     bad = _valid_and_invalid(setting)[1]
-    answer = _Api(cloud.api, 'POST', _metadata_uri(server['id']),
-                  {'metadata': {key: bad}})
+    answer = cloud.request('POST', _metadata_uri(server['id']),
+                           {'metadata': {key: bad}})
     if cloud.api_filter:
         want = setting.message(key)
         step.records.append(Record(
@@ -223,13 +184,6 @@ def explain_server(cloud, step):
 
 # -- step 3 -----------------------------------------------------------------
 
-def _accelerate(cloud, step):
-    cloud.accelerate(SPEED_UP)
-    step.notes.append(
-        'time is simulated: the migration monitors\' clocks run %dx faster '
-        'than real time (Nova\'s fake libvirt runs no guest)' % SPEED_UP)
-
-
 def _flag_names(flags, libvirt):
     values = {name: getattr(libvirt, name) for name in dir(libvirt)
               if name.startswith('VIR_MIGRATE_')}
@@ -245,21 +199,19 @@ def live_migrate(cloud, step):
 
     from nova_wrs_lm.virt import migration_flags
     libvirt = libvirt_driver.libvirt
-    _accelerate(cloud, step)
+    step.notes.append(_SIMULATED_TIME)
 
     tunnel = spec_table.TUNNEL.canonical(FLAVOR)
     converge = spec_table.AUTO_CONVERGE.canonical(FLAVOR)
     specs = {tunnel: 'true', converge: 'true'}
-    fast = _boot(cloud, 'demo-converges',
-                 _flavor(cloud, 'demo-step3-fast', specs), _MIGRATE_FROM)
+    fast = cloud.boot('demo-converges',
+                      cloud.flavor('demo-step3-fast', specs), _MIGRATE_FROM)
     policy = resolver.resolve(CONF, flavor=specs)
     to_set, to_clear = migration_flags.changes(policy)
-    cloud.api.post_server_action(fast['id'], {'os-migrateLive': {
-        'host': _MIGRATE_TO, 'block_migration': 'auto'}})
+    cloud.live_migrate(fast['id'], _MIGRATE_TO)
     cloud.wait_for_migration(fast['id'], ['completed'])
     moved = cloud.wait_for_server(fast['id'], 'ACTIVE', _MIGRATE_TO)
-    flags = [m[2] for m in cloud.migrations if m[0] == fast['id']][-1]
-    names = _flag_names(flags, libvirt)
+    names = _flag_names(cloud.migration_flags(fast['id']), libvirt)
     ok = (moved['OS-EXT-SRV-ATTR:host'] == _MIGRATE_TO and
           all(n in names for n in to_set) and
           not any(n in names for n in to_clear))
@@ -276,13 +228,12 @@ def live_migrate(cloud, step):
 
     timeout_key = spec_table.TIMEOUT.canonical(FLAVOR)
     timeout = str(spec_table.TIMEOUT.value.minimum)
-    slow = _boot(cloud, 'demo-never-converges',
-                 _flavor(cloud, 'demo-step3-slow', {timeout_key: timeout}),
-                 _MIGRATE_FROM)
-    cloud.set_job(slow['id'], demo_cloud.JOB_NEVER_CONVERGES)
+    slow = cloud.boot('demo-never-converges',
+                      cloud.flavor('demo-step3-slow', {timeout_key: timeout}),
+                      _MIGRATE_FROM)
+    cloud.jobs.never_converges(slow['id'])
     started = time.monotonic()
-    cloud.api.post_server_action(slow['id'], {'os-migrateLive': {
-        'host': _MIGRATE_TO, 'block_migration': 'auto'}})
+    cloud.live_migrate(slow['id'], _MIGRATE_TO)
     migration = cloud.wait_for_migration(
         slow['id'], ['error', 'failed', 'cancelled'])
     after = cloud.wait_for_server(slow['id'], 'ACTIVE')
@@ -309,24 +260,23 @@ def live_migrate(cloud, step):
 def rollback_on_disabled_host(cloud, step):
     """With the source hypervisor disabled, a migration that rolls back
     puts its instance in ERROR with a fault; the others keep migrating."""
-    _accelerate(cloud, step)
-    flavor_id = _flavor(cloud, 'demo-step4')
-    servers = [_boot(cloud, 'demo-evacuee-%d' % i, flavor_id, _DISABLED)
+    step.notes.append(_SIMULATED_TIME)
+    flavor_id = cloud.flavor('demo-step4')
+    servers = [cloud.boot('demo-evacuee-%d' % i, flavor_id, _DISABLED)
                for i in (1, 2, 3)]
-    service = _service(cloud, _DISABLED)
-    answer = _Api(cloud.api, 'PUT', '/os-services/%s' % service['id'], {
+    service = cloud.service(_DISABLED)
+    answer = cloud.request('PUT', '/os-services/%s' % service['id'], {
         'status': 'disabled', 'disabled_reason': 'data port failure'})
     step.records.append(Record(
         'disable the hypervisor %s (PUT os-services, "data port failure")'
         % _DISABLED,
-        '%d, service %s' % (answer.status, _service(cloud,
-                                                    _DISABLED)['status']),
+        '%d, service %s' % (answer.status,
+                            cloud.service(_DISABLED)['status']),
         '200, service disabled', answer.status == 200))
 
-    cloud.set_job(servers[0]['id'], demo_cloud.JOB_FAILS)
+    cloud.jobs.fails(servers[0]['id'])
     for server in servers:
-        cloud.api.post_server_action(server['id'], {'os-migrateLive': {
-            'host': _MIGRATE_TO, 'block_migration': 'auto'}})
+        cloud.live_migrate(server['id'], _MIGRATE_TO)
         failed = server is servers[0]
         cloud.wait_for_migration(
             server['id'], ['error', 'failed'] if failed else ['completed'])
@@ -351,48 +301,30 @@ def rollback_on_disabled_host(cloud, step):
                 after['status'] == 'ACTIVE' and host == _MIGRATE_TO))
 
 
-def _service(cloud, host):
-    return [s for s in cloud.api.get_services(binary='nova-compute')
-            if s['host'] == host][0]
-
-
 # -- step 5 -----------------------------------------------------------------
-
-def _segment(cloud):
-    from nova_wrs_lm.scheduler import segments
-    members = cloud.api.post_aggregate({'aggregate': {'name': _SEGMENT}})
-    cloud.api.post_aggregate_action(members['id'], {'set_metadata': {
-        'metadata': {segments.SEGMENT.name: _SEGMENT,
-                     segments.RECOVERY_METHOD.name:
-                         segments.RESERVED_HOST.name}}})
-    reserved = cloud.api.post_aggregate({'aggregate': {
-        'name': _SEGMENT + '-reserved'}})
-    cloud.api.post_aggregate_action(reserved['id'], {'set_metadata': {
-        'metadata': {segments.RESERVED.name: 'true'}}})
-    for host in (_FAILED, _SEGMENT_PEER, _RESERVED):
-        cloud.api.add_host_to_aggregate(members['id'], host)
-    cloud.api.add_host_to_aggregate(reserved['id'], _RESERVED)
-    return segments
-
 
 def host_down_and_evacuate(cloud, step):
     """Report a host down through os-hosts; its service shows down and its
     instances change state at once; evacuation stays in the failover
     segment and lands on the reserved host."""
-    segments = _segment(cloud)
+    from nova_wrs_lm.scheduler import segments
+    cloud.failover_segment(
+        _SEGMENT, (_FAILED, _SEGMENT_PEER, _RESERVED), (_RESERVED,),
+        {segments.SEGMENT.name: _SEGMENT,
+         segments.RECOVERY_METHOD.name: segments.RESERVED_HOST.name})
     step.records.append(Record(
         'aggregates: %s = {%s} with %s=%s, %s=%s; %s reserved (%s=true)' % (
             _SEGMENT, ', '.join((_FAILED, _SEGMENT_PEER, _RESERVED)),
             segments.SEGMENT.name, _SEGMENT, segments.RECOVERY_METHOD.name,
             segments.RESERVED_HOST.name, _RESERVED, segments.RESERVED.name),
         'created', 'created', True))
-    flavor_id = _flavor(cloud, 'demo-step5')
-    servers = [_boot(cloud, 'demo-protected-%d' % i, flavor_id, _FAILED)
+    flavor_id = cloud.flavor('demo-step5')
+    servers = [cloud.boot('demo-protected-%d' % i, flavor_id, _FAILED)
                for i in (1, 2)]
 
-    answer = _Api(cloud.api, 'PUT', '/os-hosts/%s' % _FAILED,
-                  {'host_down_reported': True})
-    service = _service(cloud, _FAILED)
+    answer = cloud.request('PUT', '/os-hosts/%s' % _FAILED,
+                           {'host_down_reported': True})
+    service = cloud.service(_FAILED)
     step.records.append(Record(
         'PUT os-hosts/%s {"host_down_reported": true}' % _FAILED,
         '%d; service state %s, forced_down %s' % (
@@ -413,7 +345,7 @@ def host_down_and_evacuate(cloud, step):
             now['status'] == want))
 
     for server in servers:
-        cloud.api.post_server_action(server['id'], {'evacuate': {}})
+        cloud.evacuate(server['id'])
         cloud.wait_for_migration(server['id'], ['done'])
         after = cloud.wait_for_server(server['id'], 'ACTIVE')
         host = after['OS-EXT-SRV-ATTR:host']

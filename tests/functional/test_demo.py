@@ -14,8 +14,8 @@ from unittest import mock
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.cmd import demo
 from nova_wrs_lm.cmd import explain
-from nova_wrs_lm.demo import cloud as demo_cloud
 from nova_wrs_lm.demo import report
+from nova_wrs_lm.harness import embedded
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
@@ -90,8 +90,7 @@ class DemoExitStatusTest(unittest.TestCase):
 
         with mock.patch('nova_wrs_lm.demo.steps.STEPS',
                         ((1, 'broken', broken),)), \
-                mock.patch.object(demo_cloud, 'EmbeddedCloud',
-                                  _NoCloud):
+                mock.patch.object(embedded, 'EmbeddedCloud', _NoCloud):
             out, err = io.StringIO(), io.StringIO()
             args = types.SimpleNamespace(step=None, format='table',
                                          verbose=False)
@@ -128,7 +127,7 @@ class ExplainServerTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cloud = demo_cloud.EmbeddedCloud(hosts=('compute-1',))
+        cls.cloud = embedded.EmbeddedCloud(hosts=('compute-1',))
         cls.cloud.start()
 
     @classmethod
@@ -136,19 +135,11 @@ class ExplainServerTest(unittest.TestCase):
         cls.cloud.stop()
 
     def _server(self, specs, properties, metadata):
-        api = self.cloud.api
-        flavor = api.post_flavor({'flavor': {
-            'name': 'explained-%s' % self.id()[-20:], 'ram': 512,
-            'vcpus': 1, 'disk': 1}})
-        api.post_extra_spec(flavor['id'], {'extra_specs': specs})
-        image = self.cloud.glance.create(None, {
-            'name': 'explained', 'status': 'active',
-            'container_format': 'raw', 'disk_format': 'raw',
-            'properties': properties})
-        created = api.post_server({'server': self.cloud.server_request(
-            'explained', flavor['id'], image_id=image['id'],
-            metadata=metadata)})
-        return self.cloud.wait_for_server(created['id'], 'ACTIVE')
+        flavor_id = self.cloud.flavor('explained-%s' % self.id()[-20:],
+                                      specs)
+        image_id = self.cloud.image('explained', properties)
+        return self.cloud.boot('explained', flavor_id, image_id=image_id,
+                               metadata=metadata)
 
     def _explain(self, *argv):
         parser = explain.add_parser(

@@ -8,30 +8,27 @@ through the API.  Each test asserts where the instances land.
     no segment: free
 """
 
+from nova import conf as nova_conf
 from nova import context as nova_context
 
+from nova_wrs_lm.harness import cloud
+from nova_wrs_lm.harness import settings
 from nova_wrs_lm.scheduler import segments
-from tests.functional import base
 
 S1_HOSTS = ('s1-a', 's1-b', 's1-r')
 OUTSIDE_S1 = ('s2-a', 'free')
 HOSTS = S1_HOSTS + OUTSIDE_S1
 
 
-class FailoverSegmentsTest(base.NovaApiTestCase):
+class FailoverSegmentsTest(cloud.ApiTestCase):
     microversion = 'latest'
     # Asynchronous casts, as in a real cloud: a scheduling failure of an
     # evacuation is then recorded, not raised into the API call.
     CAST_AS_CALL = False
 
     def _setup_scheduler_service(self):
-        self.flags(
-            enabled_filters=['ComputeFilter', 'FailoverSegmentFilter'],
-            available_filters=['nova.scheduler.filters.all_filters',
-                               'nova_wrs_lm.filters.all_filters'],
-            weight_classes=['nova.scheduler.weights.all_weighers',
-                            'nova_wrs_lm.filters.FailoverSegmentWeigher'],
-            group='filter_scheduler')
+        self.flags(group='filter_scheduler', **settings.scheduler_options(
+            nova_conf.CONF, enabled_filters=['ComputeFilter']))
         return super()._setup_scheduler_service()
 
     def _setup_compute_service(self):

@@ -8,23 +8,20 @@ the guest is still running on the source.  Time is a fake clock advanced by
 the monitor's own sleeps, so a 120 s timeout takes a few hundred polls.
 """
 
-import collections
 import os
-import threading
-import time
 
 import fixtures
 from nova import virt
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.fixtures import libvirt as fakelibvirt
-from nova.tests.functional import integrated_helpers
 from nova.tests.functional.api import client
-from nova.tests.functional.libvirt import base as libvirt_base
 from nova.virt import driver
 from nova.virt import wrs_lm
 
+from nova_wrs_lm.harness import cloud
+from nova_wrs_lm.harness import settings
+from nova_wrs_lm.harness import waits
 from nova_wrs_lm.virt import driver as wrs_lm_driver
-from tests.functional import base
 
 TIMEOUT = 'hw:wrs:live_migration_timeout'
 DOWNTIME = 'hw:wrs:live_migration_max_downtime'
@@ -33,131 +30,21 @@ TUNNEL = 'hw:wrs:live_migration_tunnel'
 IMAGE_TIMEOUT = 'hw_wrs_live_migration_timeout'
 IMAGE_AUTO_CONVERGE = 'hw_wrs_live_migration_auto_converge'
 
-#: Real seconds any wait of the fakes may take before the test fails.
-REAL_LIMIT = 30
 
-
-class FakeTime:
-    """A monotonic clock per thread, advanced by that thread's sleeps.
-
-    ``hold(at)`` makes sleeps that would pass ``at`` wait until
-    ``release()``, so that a test can act in the middle of a migration.
-    """
-
-    def __init__(self):
-        self._now = collections.defaultdict(float)
-        self._released = threading.Event()
-        self._released.set()
-        self._hold_at = None
-        self.held = threading.Event()
-
-    def clock(self):
-        return self._now[threading.get_ident()]
-
-    def sleep(self, seconds):
-        ident = threading.get_ident()
-        target = self._now[ident] + seconds
-        if self._hold_at is not None and target > self._hold_at:
-            self.held.set()
-            self._released.wait(REAL_LIMIT)
-        self._now[ident] = target
-        time.sleep(0.001)
-
-    def hold(self, at):
-        self._hold_at = at
-        self.held.clear()
-        self._released.clear()
-
-    def release(self):
-        self._hold_at = None
-        self._released.set()
-
-
-class FakeMigrations:
-    """What the fake domains were asked to do, per instance UUID, and how
-    their migrations behave (``converge_after`` polls, or never)."""
-
-    def __init__(self, test):
-        self.test = test
-        self.calls = {}
-        self.downtimes = collections.defaultdict(list)
-        self.aborted = collections.defaultdict(threading.Event)
-        self.polls = collections.defaultdict(int)
-        self.converge_after = {}
-        self.stuck = set()
-
-    def migrate(self, domain, destination, params, flags):
-        uuid = domain.UUIDString()
-        self.calls[uuid] = {'flags': flags, 'params': params}
-        if uuid in self.stuck:
-            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_UNBOUNDED
-            self.aborted[uuid].wait(REAL_LIMIT)
-            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_NONE
-            raise fakelibvirt.make_libvirtError(
-                fakelibvirt.libvirtError,
-                'operation aborted: migration out job: canceled by client',
-                error_code=78, error_domain=fakelibvirt.VIR_FROM_QEMU)
-        polls = self.converge_after.get(uuid)
-        if polls:
-            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_UNBOUNDED
-            start = self.polls[uuid]
-            deadline = time.monotonic() + REAL_LIMIT
-            while (self.polls[uuid] < start + polls and
-                   time.monotonic() < deadline):
-                time.sleep(0.001)
-        self.test.dest.driver._host.get_connection().createXML(
-            params['destination_xml'], 0)
-        domain.complete_job()
-
-    def job_stats(self, domain, flags=0):
-        self.polls[domain.UUIDString()] += 1
-        return {'type': domain._job_type}
-
-    def set_max_downtime(self, domain, downtime):
-        self.downtimes[domain.UUIDString()].append(downtime)
-
-    def abort(self, domain):
-        self.aborted[domain.UUIDString()].set()
-
-
-class LiveMigrationTestBase(base.ApiPasteMixin,
-                            libvirt_base.ServersTestBase,
-                            integrated_helpers.InstanceHelperMixin):
+class LiveMigrationTestBase(cloud.LibvirtTestCase):
     """Two fake libvirt computes, ``src`` and ``dest``, running our
     driver as Nova loads it from ``compute_driver``."""
 
-    ADMIN_API = True
-    microversion = 'latest'
-
     def setUp(self):
         super().setUp()
-        self.fake = FakeMigrations(self)
-        domain = 'nova.tests.fixtures.libvirt.Domain.'
-        for name, stub in (('migrateToURI3', self.fake.migrate),
-                           ('jobStats', self.fake.job_stats),
-                           ('migrateSetMaxDowntime',
-                            self.fake.set_max_downtime),
-                           ('abortJob', self.fake.abort)):
-            self.useFixture(fixtures.MonkeyPatch(domain + name, stub))
         self.src = self.computes[self.start_compute(hostname='src')]
         self.dest = self.computes[self.start_compute(hostname='dest')]
-        self.time = FakeTime()
-        self._inject_time()
-        self.addCleanup(self.time.release)
-
-    def _inject_time(self):
-        self.src.driver.monitor_clock = self.time.clock
-        self.src.driver.monitor_sleep = self.time.sleep
 
     def _configure_libvirt(self, **options):
         """Set ``[libvirt]`` options and restart src (Nova reads its
         global migration flags when the driver starts)."""
         self.flags(group='libvirt', **options)
         self.src = self.restart_compute_service('src')
-        self._inject_time()
-
-    def _setup_compute_service(self):
-        self.flags(compute_driver='wrs_lm.LibvirtDriver')
 
     # -- stories' vocabulary ---------------------------------------------
 
@@ -179,6 +66,12 @@ class LiveMigrationTestBase(base.ApiPasteMixin,
         server = self.api.post_server({'server': request})
         return self._wait_for_state_change(server, 'ACTIVE')
 
+    def _stuck_server(self, **kwargs):
+        """A server on src whose next migration never converges."""
+        server = self._server(**kwargs)
+        self.jobs.never_converges(server['id'])
+        return server
+
     def _start_migration(self, server):
         self.api.post_server_action(
             server['id'], {'os-migrateLive': {'host': 'dest',
@@ -191,7 +84,7 @@ class LiveMigrationTestBase(base.ApiPasteMixin,
         self.api.put_service(self._service(host)['id'], body)
 
     def _flags(self, server):
-        return self.fake.calls[server['id']]['flags']
+        return self.jobs.calls[server['id']]['flags']
 
     def _assert_on(self, server, host, status):
         server = self._wait_for_state_change(server, status)
@@ -207,7 +100,7 @@ class DriverLoadingTest(LiveMigrationTestBase):
     def test_nova_loads_the_driver_from_the_installed_package(self):
         # Nova's loader imports nova.virt.<compute_driver>: the thin
         # package installed into Nova's own package directory.
-        loaded = driver.load_compute_driver(None, 'wrs_lm.LibvirtDriver')
+        loaded = driver.load_compute_driver(None, settings.WRS_DRIVER)
         self.assertIs(wrs_lm_driver.LibvirtDriver, type(loaded))
         self.assertIs(wrs_lm_driver.LibvirtDriver, type(self.src.driver))
         self.assertEqual(os.path.dirname(virt.__file__),
@@ -227,7 +120,7 @@ class FlagsTest(LiveMigrationTestBase):
         server = self._server(**kwargs)
         self._live_migrate(server)
         self._assert_on(server, 'dest', 'ACTIVE')
-        return self._flags(server), self.fake.calls[server['id']]['params']
+        return self._flags(server), self.jobs.calls[server['id']]['params']
 
     def test_flavor_only(self):
         self._configure_libvirt(live_migration_permit_auto_converge=True)
@@ -299,29 +192,24 @@ class FlagsTest(LiveMigrationTestBase):
 class TimeoutTest(LiveMigrationTestBase):
     """A migration that does not converge, against its timeout."""
 
-    def _stuck_server(self, **kwargs):
-        server = self._server(**kwargs)
-        self.fake.stuck.add(server['id'])
-        return server
-
     def test_timeout_aborts_and_server_stays_active_on_source(self):
         server = self._stuck_server(flavor={TIMEOUT: '120'})
         self._live_migrate(server, migration_expected_state='failed',
                            server_expected_state='ACTIVE')
         self._assert_on(server, 'src', 'ACTIVE')
-        self.assertTrue(self.fake.aborted[server['id']].is_set())
+        self.assertTrue(self.jobs.aborted[server['id']].is_set())
         self.assertIn('Live migration not completed after 120 sec',
                       self._log())
 
     def test_no_abort_before_the_timeout(self):
         server = self._stuck_server(flavor={TIMEOUT: '150'})
-        self.time.hold(at=149)
+        self.clock.hold(at=149)
         self._start_migration(server)
-        self.assertTrue(self.time.held.wait(REAL_LIMIT))
-        self.assertFalse(self.fake.aborted[server['id']].is_set())
-        self.time.release()
+        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
+        self.assertFalse(self.jobs.aborted[server['id']].is_set())
+        self.clock.release()
         self._wait_for_migration_status(server, ['failed'])
-        self.assertTrue(self.fake.aborted[server['id']].is_set())
+        self.assertTrue(self.jobs.aborted[server['id']].is_set())
         self.assertIn('Live migration not completed after 150 sec',
                       self._log())
 
@@ -329,7 +217,7 @@ class TimeoutTest(LiveMigrationTestBase):
         server = self._stuck_server(flavor={TIMEOUT: '120',
                                             DOWNTIME: '1000'})
         self._live_migrate(server, migration_expected_state='failed')
-        applied = self.fake.downtimes[server['id']]
+        applied = self.jobs.downtimes[server['id']]
         self.assertEqual(11, len(applied))  # Nova's 10 steps, from step 0
         self.assertEqual(sorted(applied), applied)
         self.assertEqual(1000, applied[-1])
@@ -341,26 +229,21 @@ class TimeoutTest(LiveMigrationTestBase):
     def test_timeout_zero_never_aborts_and_caps_nova_steps(self):
         # Instance max below Nova's [libvirt] live_migration_downtime (500).
         server = self._stuck_server(flavor={TIMEOUT: '0', DOWNTIME: '200'})
-        self.time.hold(at=3600)
+        self.clock.hold(at=3600)
         self._start_migration(server)
-        self.assertTrue(self.time.held.wait(REAL_LIMIT))
-        self.assertFalse(self.fake.aborted[server['id']].is_set())
-        applied = self.fake.downtimes[server['id']]
+        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
+        self.assertFalse(self.jobs.aborted[server['id']].is_set())
+        applied = self.jobs.downtimes[server['id']]
         self.assertEqual(200, max(applied))
         self.assertEqual(50, applied[0])  # Nova's first step: 500 / 10
-        # Let the test end: abort as an admin would.
-        self.fake.aborted[server['id']].set()
-        self.time.release()
+        # Let the test end: end the job as an admin would.
+        self.jobs.end(server['id'])
+        self.clock.release()
         self._wait_for_migration_status(server, ['failed'])
 
 
 class RollbackTest(LiveMigrationTestBase):
     """A migration that rolls back off a disabled or forced-down host."""
-
-    def _stuck_server(self, **kwargs):
-        server = self._server(**kwargs)
-        self.fake.stuck.add(server['id'])
-        return server
 
     def test_source_disabled_rollback_ends_in_error_with_fault(self):
         server = self._stuck_server(flavor={TIMEOUT: '120'})
@@ -377,24 +260,23 @@ class RollbackTest(LiveMigrationTestBase):
 
     def test_source_forced_down_mid_migration_ends_in_error(self):
         server = self._stuck_server(flavor={TIMEOUT: '120'})
-        self.time.hold(at=10)
+        self.clock.hold(at=10)
         self._start_migration(server)
-        self.assertTrue(self.time.held.wait(REAL_LIMIT))
+        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
         self._set_service('src', forced_down=True)
-        self.time.release()
+        self.clock.release()
         self._wait_for_migration_status(server, ['failed'])
         server = self._assert_on(server, 'src', 'ERROR')
         self.assertIn('compute service is forced down',
                       server['fault']['message'])
 
     def test_source_enabled_failure_stays_active(self):
-        server = self._server()
-        self.fake.stuck.add(server['id'])
-        self.time.hold(at=10)
+        server = self._stuck_server()
+        self.clock.hold(at=10)
         self._start_migration(server)
-        self.assertTrue(self.time.held.wait(REAL_LIMIT))
-        self.fake.aborted[server['id']].set()  # the job fails on its own
-        self.time.release()
+        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
+        self.jobs.end(server['id'])  # the job fails on its own
+        self.clock.release()
         self._wait_for_migration_status(server, ['failed'])
         self._assert_on(server, 'src', 'ACTIVE')
 
@@ -405,27 +287,27 @@ class ConcurrentMigrationsTest(LiveMigrationTestBase):
 
     def test_each_migration_has_its_own_policy(self):
         self.flags(max_concurrent_live_migrations=2)
-        stuck = self._server(flavor={TIMEOUT: '120', DOWNTIME: '1000'})
-        self.fake.stuck.add(stuck['id'])
+        stuck = self._stuck_server(flavor={TIMEOUT: '120',
+                                           DOWNTIME: '1000'})
         moving = self._server(flavor={TIMEOUT: '800'},
                               metadata={DOWNTIME: '200'})
-        self.fake.converge_after[moving['id']] = 4
+        self.jobs.converges(moving['id'], after_polls=4)
         self._set_service('src', status='disabled')
 
-        self.time.hold(at=10)
+        self.clock.hold(at=10)
         self._start_migration(stuck)
-        self.assertTrue(self.time.held.wait(REAL_LIMIT))
+        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
         self._live_migrate(moving)
-        self.time.release()
+        self.clock.release()
         self._wait_for_migration_status(stuck, ['failed'])
 
         self._assert_on(moving, 'dest', 'ACTIVE')
         self._assert_on(stuck, 'src', 'ERROR')
-        self.assertFalse(self.fake.aborted[moving['id']].is_set())
-        moved = self.fake.downtimes[moving['id']]
+        self.assertFalse(self.jobs.aborted[moving['id']].is_set())
+        moved = self.jobs.downtimes[moving['id']]
         self.assertEqual(20, moved[0])  # 200 / 10 steps
         self.assertTrue(all(ms <= 200 for ms in moved))
-        self.assertEqual(1000, self.fake.downtimes[stuck['id']][-1])
+        self.assertEqual(1000, self.jobs.downtimes[stuck['id']][-1])
 
 
 class InvalidStoredValuesTest(LiveMigrationTestBase):
@@ -448,9 +330,8 @@ class InvalidStoredValuesTest(LiveMigrationTestBase):
         self.assertIn('live_migration_max_downtime=500 (default)', log)
 
     def test_invalid_timeout_falls_back_to_a_working_one(self):
-        server = self._server(image={IMAGE_TIMEOUT: 'abc'},
-                              metadata={TIMEOUT: '99'})
-        self.fake.stuck.add(server['id'])
+        server = self._stuck_server(image={IMAGE_TIMEOUT: 'abc'},
+                                    metadata={TIMEOUT: '99'})
         self._live_migrate(server, migration_expected_state='failed')
         # [wrs_lm] default_timeout (180) applies.
         self.assertIn('Live migration not completed after 180 sec',
@@ -489,7 +370,7 @@ class TunnelledBlockMigrationPreCheckTest(LiveMigrationTestBase):
         self.assertIn('NoValidHost', exc.response.text)
         self._wait_for_migration_status(server, ['error'])
         self._assert_on(server, 'src', 'ACTIVE')
-        self.assertNotIn(server['id'], self.fake.calls)
+        self.assertNotIn(server['id'], self.jobs.calls)
         self.assertIn(
             'Cannot block migrate instance %s with mapped volumes. '
             'Selective block device migration is not supported with '

@@ -4,11 +4,12 @@ keystonecontext), at the latest microversion."""
 
 from oslo_serialization import jsonutils
 
-from tests.functional import base
+from nova_wrs_lm.harness import cloud
+from nova_wrs_lm.harness import settings
 
 
-class FilteredCloud(base.NovaApiTestCase):
-    API_PASTE = base.WRS_LM_API_PASTE
+class FilteredCloud(cloud.ApiTestCase):
+    API_PASTE = settings.WRS_LM_API_PASTE
     microversion = 'latest'
 
     def _request(self, method, uri, body=None, api=None, **kwargs):
