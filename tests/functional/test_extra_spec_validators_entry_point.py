@@ -101,3 +101,11 @@ class NovaBelow286DoesNotValidateTest(_FlavorExtraSpecs, cloud.ApiTestCase):
             'abc',
             self.api.get_extra_specs(self.flavor_id)[TIMEOUT])
 
+    def test_at_2_61_what_openstack_client_sends_anything_is_stored(self):
+        # `openstack flavor set --property`, openstacksdk and Horizon send
+        # 2.61: without the filter Nova stores an invalid value (README's
+        # enabling table says the filter is needed for those clients).
+        self.api.microversion = '2.61'
+        self._set(TIMEOUT, '100')
+        self.assertEqual(
+            '100', self.api.get_extra_specs(self.flavor_id)[TIMEOUT])

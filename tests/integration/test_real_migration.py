@@ -61,11 +61,17 @@ class RealLiveMigrationTest(base.RealMigrationTestCase):
         self.assertIsNone(run.result.aborted_at)
         throttles = run.watch.throttles()
         # QEMU throttles only once the copy fails to keep up: none at
-        # first, then rising steps (60, 80, 99 %) until it converges.
+        # first, then the initial step and further increments (60, 80,
+        # 99 %) until it converges.  How many steps it takes depends on
+        # the machine's speed (a loaded or faster machine converges at
+        # 60 %), so only that the throttle was applied, from the initial
+        # step, never lowered, is asserted.
+        initial, _increment = base.FAST_AUTO_CONVERGE
         self.assertEqual(0, throttles[0])
-        self.assertGreaterEqual(max(throttles), 80)
+        self.assertGreaterEqual(max(throttles), initial)
         self.assertEqual(sorted(throttles), throttles)
-        self.assertGreater(len(set(throttles)), 2)
+        self.assertTrue(all(t == 0 or t >= initial for t in throttles),
+                        throttles)
 
     def test_without_auto_converge_it_is_aborted_at_the_timeout(self):
         # Case 2: the flavor asks for auto-converge, the instance metadata

@@ -2,7 +2,8 @@
 Nova does not validate, the filter does (handlers.flavor_extra_specs), so
 2.1, 2.85, 2.86, latest and the legacy /v2 endpoint all give the same
 answer for the live-migration keys.  (Nova's own validation at 2.86 and
-later, without the filter: tests/functional/test_flavor_extra_specs.py.)"""
+later, without the filter: tests/functional/
+test_extra_spec_validators_entry_point.py.)"""
 
 from nova.tests.functional.api import client
 
@@ -10,7 +11,8 @@ from nova_wrs_lm import spec_table
 from nova_wrs_lm.spec_types import FLAVOR
 from tests.functional.api import cloud
 
-VERSIONS = ('2.1', '2.85', '2.86', 'latest')
+# 2.61: what `openstack`, openstacksdk and Horizon send for flavor extra specs.
+VERSIONS = ('2.1', '2.61', '2.85', '2.86', 'latest')
 
 CASES = [(key, value)
          for setting in spec_table.SETTINGS
