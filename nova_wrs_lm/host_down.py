@@ -6,15 +6,24 @@ transaction that:
 1. sets ``forced_down`` on every ``nova-compute`` service of the host (this
    UPDATE comes first so that it also serialises concurrent reports for the
    same host: the service rows are the lock);
-2. when the host is reported down, moves every instance on the host to the
-   configured state in bulk (``vm_state`` stopped or error, ``power_state``
-   shutdown, ``task_state`` None), leaving soft-deleted, deleted, resized
-   and error instances and instances already in that state alone;
+2. when the host is reported down, decides per instance on the host what
+   to do from its vm_state, task_state and migration records
+   (:mod:`nova_wrs_lm.host_down_rules`): records it down in bulk
+   (``vm_state`` stopped or error, ``power_state`` shutdown, ``task_state``
+   None), also finalising a live migration off the host that had not
+   switched over (its record set to ``error``), or leaves it as it is and
+   lists it as skipped with the reason;
 3. records, for each instance changed, an instance action and a fault
    saying that the host was reported down.
 
-After the commit Nova's versioned ``service.update`` notification is
-emitted for each service, as ``Service.save()`` does.  Nothing here knows
+When clearing a report, it first refuses (changing nothing) while
+``done`` evacuations from the host remain, as Nova's os-services does.
+After the commit: the allocations of each finalised live migration go
+back to the instance (placement), Nova's ``instance.update`` notification
+is sent for each instance changed (when ``[notifications]
+notify_on_state_change`` is set), and Nova's versioned ``service.update``
+for each service with the values the transaction committed, as
+``Service.save()`` sends it.  Nothing here knows
 about HTTP (the ``PUT /os-hosts`` handler is
 :mod:`nova_wrs_lm.api.handlers.os_hosts`).
 
@@ -33,6 +42,11 @@ than through Nova's objects:
   ``host``, ``deleted``, ``vm_state``, ``power_state``, ``task_state``;
   ``vm_state``, ``power_state``, ``task_state`` and ``updated_at``
   written;
+* ``migrations``: ``instance_uuid``, ``uuid``, ``status``,
+  ``migration_type``, ``source_compute``, ``dest_compute`` read (also
+  through ``MigrationList.get_by_filters`` for the clear guard);
+  ``status`` and ``updated_at`` written (``error``) for a live migration
+  finalised;
 * ``instance_actions``: rows inserted (``action``, ``instance_uuid``,
   ``request_id``, ``user_id``, ``project_id``, ``start_time``,
   ``finish_time``, ``created_at``, ``updated_at``, ``deleted``), as
@@ -44,9 +58,11 @@ than through Nova's objects:
 
 import dataclasses
 
+import nova.conf
 import sqlalchemy as sa
 from nova import context as nova_context
 from nova import exception
+from nova import notifications
 from nova import objects
 from nova.compute import power_state
 from nova.compute import vm_states
@@ -58,18 +74,31 @@ from nova.objects import fields
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from nova_wrs_lm import host_down_rules as rules
+
 LOG = logging.getLogger(__name__)
+CONF = nova.conf.CONF
 
 #: Instance action recorded for every instance a report changes.
 ACTION = 'host_down_reported'
 
 _COMPUTE = 'nova-compute'
-_UNTOUCHED = (vm_states.SOFT_DELETED, vm_states.DELETED, vm_states.RESIZED,
-              vm_states.ERROR)
 _TARGET_VM_STATES = {'stopped': vm_states.STOPPED, 'error': vm_states.ERROR}
 _FAULT_CODE = 500
 _FAULT_MESSAGE = 'Compute host reported down'
 _CHUNK = 500
+
+
+class EvacuationsNotCompleted(exception.Invalid):
+    """Clearing a report while ``done`` evacuations from the host remain:
+    Nova 34's os-services refuses to force such a host up (bug 1922053,
+    ``ServiceController._check_for_evacuations``); same text here."""
+
+    msg_fmt = ('Unable to force up host %(host)s as `done` evacuation '
+               'migration records remain associated with the host. Ensure '
+               'the compute service has been restarted, allowing these '
+               'records to move to `completed` before retrying this '
+               'request.')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +110,9 @@ class Report:
     #: ``enabled`` or ``disabled``; a report never changes it.
     status: str
     instances_marked_down: int
+    #: ``{'id': uuid, 'reason': text}`` of each instance on the host that
+    #: the report left as it was (see :mod:`nova_wrs_lm.host_down_rules`).
+    instances_skipped: tuple = ()
 
 
 def report(context, host, down, instance_state='stopped', now=None):
@@ -93,20 +125,29 @@ def report(context, host, down, instance_state='stopped', now=None):
     :param now: the time recorded (defaults to the current UTC time)
     :raises nova.exception.ComputeHostNotFound: no compute service has
         that host name
+    :raises EvacuationsNotCompleted: ``down=False`` while ``done``
+        evacuations from the host remain (nothing is changed)
     """
     vm_state = _TARGET_VM_STATES[instance_state]
     now = now or timeutils.utcnow()
+    cells = _cells_of(context, host)
+    if not down:
+        # Checked in every cell before any cell is changed.
+        for cell in cells:
+            with nova_context.target_cell(context, cell) as cctxt:
+                _check_for_evacuations(cctxt, host)
     services = []
     marked = 0
-    for cell in _cells_of(context, host):
+    skipped = []
+    for cell in cells:
         with nova_context.target_cell(context, cell) as cctxt:
-            found, changed = _report_in_cell(
+            found, changed, cell_skipped, moves = _report_in_cell(
                 cctxt, host, down, vm_state, now)
-            if found:
-                services.extend(
-                    s for s in objects.ServiceList.get_by_host(cctxt, host)
-                    if s.binary == _COMPUTE)
-            marked += changed
+            services.extend(found)
+            marked += len(changed)
+            skipped.extend(cell_skipped)
+            _revert_allocations(cctxt, moves)
+            _notify_instance_updates(cctxt, host, changed, vm_state)
     if not services:
         raise exception.ComputeHostNotFound(host=host)
     for service in services:
@@ -119,7 +160,8 @@ def report(context, host, down, instance_state='stopped', now=None):
     disabled = all(s.disabled for s in services)
     return Report(host=host, host_down_reported=down,
                   status='disabled' if disabled else 'enabled',
-                  instances_marked_down=marked)
+                  instances_marked_down=marked,
+                  instances_skipped=tuple(skipped))
 
 
 def _cells_of(context, host):
@@ -133,9 +175,35 @@ def _cells_of(context, host):
     return [mapping.cell_mapping]
 
 
+def _check_for_evacuations(context, host):
+    # The same query as Nova 34.0.0's
+    # ServiceController._check_for_evacuations (os-services force up).
+    filters = {'source_compute': host, 'status': 'done',
+               'migration_type': fields.MigrationType.EVACUATION}
+    if any(objects.MigrationList.get_by_filters(context, filters)):
+        raise EvacuationsNotCompleted(host=host)
+
+
+def _services(context, sess, host):
+    """The host's compute services as the transaction sees them (after its
+    UPDATE), as Service objects: the values the notifications carry are
+    the ones this transaction commits, whatever a concurrent report does
+    after it."""
+    rows = sess.execute(
+        sa.select(models.Service)
+        .where(models.Service.host == host,
+               models.Service.binary == _COMPUTE,
+               models.Service.deleted == 0)).scalars().all()
+    return [objects.Service._from_db_object(context, objects.Service(), row)
+            for row in rows]
+
+
 def _report_in_cell(context, host, down, vm_state, now):
-    """One transaction in the cell ``context`` targets.  Returns (whether
-    the cell has a compute service on ``host``, instances changed)."""
+    """One transaction in the cell ``context`` targets.  Returns (the
+    cell's compute services on ``host`` as committed, the instances
+    changed as ``(uuid, vm_state, task_state)`` before the change, the
+    instances skipped, the ``(migration uuid, instance uuid)`` of each live
+    migration finalised)."""
     with db_api.get_context_manager(context).writer.using(context) as sess:
         found = sess.execute(
             sa.update(models.Service)
@@ -144,13 +212,32 @@ def _report_in_cell(context, host, down, vm_state, now):
                    models.Service.deleted == 0)
             .values(forced_down=down, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount
+        services = _services(context, sess, host) if found else []
         if not found or not down:
-            return bool(found), 0
+            return services, [], [], []
         rows = sess.execute(
-            _eligible(sa.select(models.Instance.id, models.Instance.uuid),
-                      host, vm_state)
+            _on_host(sa.select(models.Instance.id, models.Instance.uuid,
+                               models.Instance.vm_state,
+                               models.Instance.task_state),
+                     host, vm_state)
+            .order_by(models.Instance.id)
             .with_for_update()).all()
-        ids = [row.id for row in rows]
+        live, evacuations_to = _moves(sess, host, [
+            row.uuid for row in rows if row.task_state is not None])
+        change, skipped, finalised = [], [], []
+        for row in rows:
+            outcome, reason = rules.decide(
+                row.vm_state, row.task_state,
+                live_migration=live.get(row.uuid, (None, None))[:2]
+                if row.uuid in live else None,
+                evacuation_to=evacuations_to.get(row.uuid))
+            if outcome == rules.SKIP:
+                skipped.append({'id': row.uuid, 'reason': reason})
+                continue
+            change.append(row)
+            if outcome == rules.FINALISE_MOVE:
+                finalised.append((live[row.uuid][2], row.uuid))
+        ids = [row.id for row in change]
         for start in range(0, len(ids), _CHUNK):
             sess.execute(
                 sa.update(models.Instance)
@@ -160,17 +247,28 @@ def _report_in_cell(context, host, down, vm_state, now):
                         task_state=None,
                         updated_at=now)
                 .execution_options(synchronize_session=False))
-        if rows:
-            uuids = [row.uuid for row in rows]
+        if finalised:
+            sess.execute(
+                sa.update(models.Migration)
+                .where(models.Migration.uuid.in_(
+                    [migration for migration, _ in finalised]))
+                .values(status='error', updated_at=now)
+                .execution_options(synchronize_session=False))
+        if change:
+            uuids = [row.uuid for row in change]
             sess.execute(sa.insert(models.InstanceAction),
                          [_action(context, uuid, now) for uuid in uuids])
             sess.execute(sa.insert(models.InstanceFault),
                          [_fault(host, uuid, vm_state, now)
                           for uuid in uuids])
-        return True, len(rows)
+        return (services,
+                [(row.uuid, row.vm_state, row.task_state) for row in change],
+                skipped, finalised)
 
 
-def _eligible(query, host, vm_state):
+def _on_host(query, host, vm_state):
+    """The instances on ``host``, but those a report already recorded
+    down (a repeated report changes and lists nothing)."""
     instance = models.Instance
     already = sa.and_(instance.vm_state == vm_state,
                       instance.power_state == power_state.SHUTDOWN,
@@ -178,9 +276,80 @@ def _eligible(query, host, vm_state):
     return query.where(
         instance.host == host,
         instance.deleted == 0,
-        sa.or_(instance.vm_state.is_(None),
-               instance.vm_state.notin_(_UNTOUCHED)),
         sa.not_(already))
+
+
+def _moves(sess, host, uuids):
+    """For the instances ``uuids`` (those in a task): ``{uuid: (status,
+    dest_compute, migration uuid)}`` of a live migration off ``host`` in
+    progress, and ``{uuid: status}`` of an evacuation to ``host`` in
+    progress."""
+    live, evacuations_to = {}, {}
+    migration = models.Migration
+    for start in range(0, len(uuids), _CHUNK):
+        for row in sess.execute(
+                sa.select(migration.instance_uuid, migration.uuid,
+                          migration.status, migration.migration_type,
+                          migration.source_compute, migration.dest_compute)
+                .where(migration.instance_uuid.in_(
+                    uuids[start:start + _CHUNK]),
+                       migration.deleted == 0)
+                .order_by(migration.id)).all():
+            if (row.migration_type == 'live-migration' and
+                    row.source_compute == host and row.status not in (
+                        'completed', 'failed', 'error', 'cancelled',
+                        'done')):
+                live[row.instance_uuid] = (row.status, row.dest_compute,
+                                           row.uuid)
+            elif (row.migration_type == 'evacuation' and
+                    row.dest_compute == host and
+                    row.status in rules.EVACUATION_IN_PROGRESS):
+                evacuations_to[row.instance_uuid] = row.status
+    return live, evacuations_to
+
+
+def _revert_allocations(context, finalised):
+    """For each live migration finalised: the allocations its migration
+    record holds on the failed host go back to the instance, as Nova's
+    rollback does (``ComputeManager._revert_allocation``, Nova 34.0.0), so
+    that the evacuation that follows claims from a consistent state."""
+    if not finalised:
+        return
+    from nova.scheduler.client import report as placement
+    client = placement.report_client_singleton()
+    for migration_uuid, instance_uuid in finalised:
+        try:
+            client.move_allocations(context, migration_uuid, instance_uuid)
+        except Exception:
+            LOG.exception('Could not move the allocations of migration '
+                          '%(migration)s back to instance %(instance)s; '
+                          'heal them with nova-manage placement '
+                          'heal_allocations.',
+                          {'migration': migration_uuid,
+                           'instance': instance_uuid})
+
+
+def _notify_instance_updates(context, host, changed, vm_state):
+    """Nova's ``instance.update`` notification (versioned, legacy
+    ``compute.instance.update`` or both, as ``[notifications]
+    notification_format`` says) for each instance changed, after the
+    commit, as Nova's own state changes send it
+    (``notifications.send_update_with_states``, Nova 34.0.0); nothing is
+    read when ``[notifications] notify_on_state_change`` is unset."""
+    if not changed or not CONF.notifications.notify_on_state_change:
+        return
+    before = {uuid: (old_vm, old_task) for uuid, old_vm, old_task in changed}
+    uuids = list(before)
+    for start in range(0, len(uuids), _CHUNK):
+        instances = objects.InstanceList.get_by_filters(
+            context, {'uuid': uuids[start:start + _CHUNK], 'deleted': False},
+            expected_attrs=['metadata', 'system_metadata', 'flavor',
+                            'info_cache', 'tags'])
+        for instance in instances:
+            old_vm, old_task = before[instance.uuid]
+            notifications.send_update_with_states(
+                context, instance, old_vm, vm_state, old_task, None,
+                service='api', verify_states=True)
 
 
 def _action(context, uuid, now):

@@ -11,6 +11,11 @@ see, and that ends as the test scripted it:
   destination, at once or after a given number of polls of the job;
 - :meth:`~ScriptedJobs.fails`: the job fails at once, the guest stays on
   the source;
+- :meth:`~ScriptedJobs.fails_and_hangs`: the job fails at once but the
+  ``migrateToURI3`` call blocks (a dead destination, until libvirt's
+  keepalive fires) until :meth:`~ScriptedJobs.end`;
+- :meth:`~ScriptedJobs.abort_fails`: ``abortJob()`` raises a libvirt
+  error (the job goes on);
 - :meth:`~ScriptedJobs.never_converges`: the job runs (dirty pages keep it
   from converging) until ``abortJob()`` or :meth:`~ScriptedJobs.end`;
   then, as libvirt, ``migrateToURI3`` raises "operation aborted" and the
@@ -38,6 +43,7 @@ from nova_wrs_lm.harness import waits
 _COMPLETES = 'completes'
 _FAILS = 'fails'
 _NEVER_CONVERGES = 'never-converges'
+_FAILS_AND_HANGS = 'fails-and-hangs'
 
 #: libvirt's virErrorNumber for an aborted job (Nova's fake lacks it).
 _VIR_ERR_OPERATION_ABORTED = 78
@@ -68,6 +74,7 @@ class ScriptedJobs(fixtures.Fixture):
         #: instance UUID -> jobStats() calls (the monitor's polls).
         self.polls = collections.defaultdict(int)
         self._scripts = {}
+        self._abort_fails = set()
         self._running = set()
         self._ending = set()
         self._changed = threading.Condition()
@@ -88,6 +95,20 @@ class ScriptedJobs(fixtures.Fixture):
     def fails(self, instance_uuid):
         """The instance's next job fails at once."""
         self._scripts[instance_uuid] = (_FAILS, 0)
+
+    def fails_and_hangs(self, instance_uuid):
+        """The instance's next job fails at once, and its migrateToURI3
+        call returns only when :meth:`end` is called."""
+        self._scripts[instance_uuid] = (_FAILS_AND_HANGS, 0)
+
+    def abort_fails(self, instance_uuid):
+        """``abortJob()`` of the instance raises a libvirt error."""
+        self._abort_fails.add(instance_uuid)
+
+    def hanging(self, instance_uuid):
+        """Whether a migrateToURI3 call of the instance is still blocked."""
+        with self._changed:
+            return instance_uuid in self._running
 
     def never_converges(self, instance_uuid):
         """The instance's next job runs until it is aborted or ended."""
@@ -117,6 +138,15 @@ class ScriptedJobs(fixtures.Fixture):
         if outcome == _FAILS:
             domain.fail_job()
             return
+        if outcome == _FAILS_AND_HANGS:
+            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_FAILED
+            self._run_until(uuid, lambda: False)
+            domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_NONE
+            raise fakelibvirt.make_libvirtError(
+                fakelibvirt.libvirtError,
+                'internal error: connection closed due to keepalive '
+                'timeout', error_code=1,
+                error_domain=fakelibvirt.VIR_FROM_QEMU)
         if outcome == _NEVER_CONVERGES or converge_after:
             start = self.polls[uuid]
 
@@ -166,5 +196,10 @@ class ScriptedJobs(fixtures.Fixture):
 
     def _abort(self, domain):
         uuid = domain.UUIDString()
+        if uuid in self._abort_fails:
+            raise fakelibvirt.make_libvirtError(
+                fakelibvirt.libvirtError,
+                'Requested operation is not valid: no job is active',
+                error_code=55, error_domain=fakelibvirt.VIR_FROM_QEMU)
         self.aborted[uuid].set()
         self.end(uuid)

@@ -187,6 +187,17 @@ class ExplainServerTest(unittest.TestCase):
         self.assertNotIn('hw:cpu_policy', out)
         self.assertNotIn('os_distro', out)
 
+    def test_server_found_by_name(self):
+        server = self._server({}, {}, {spec_table.TUNNEL.canonical(INSTANCE):
+                                       'true'})
+        status, out, err = self._explain('--server', server['name'],
+                                         '--format', 'json')
+        self.assertEqual(0, status, err)
+        doc = json.loads(out)
+        self.assertEqual(server['id'], doc['server']['id'])
+        self.assertTrue(doc['server']['host_visible'])
+        self.assertEqual('instance', doc['live_migration_tunnel']['source'])
+
     def test_unknown_server_is_a_clear_error(self):
         status, out, err = self._explain(
             '--server', '00000000-0000-0000-0000-000000000000')

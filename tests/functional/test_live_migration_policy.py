@@ -281,6 +281,32 @@ class RollbackTest(LiveMigrationTestBase):
         self._assert_on(server, 'src', 'ACTIVE')
 
 
+class HangingAndFailingLibvirtTest(LiveMigrationTestBase):
+    """Issue 11 §4, §10: libvirt calls that hang or fail."""
+
+    def test_rollback_does_not_wait_for_a_hanging_migrate_call(self):
+        server = self._server()
+        self.jobs.fails_and_hangs(server['id'])
+        self._start_migration(server)
+        # The job failed: the migration is rolled back and the server is
+        # ACTIVE on its source while migrateToURI3 still blocks (before the
+        # fix the rollback waited for the call).
+        self._wait_for_migration_status(server, ['failed'])
+        self._assert_on(server, 'src', 'ACTIVE')
+        self.assertTrue(self.jobs.hanging(server['id']))
+        self.jobs.end(server['id'])
+
+    def test_abort_failing_at_the_timeout_clears_active_migrations(self):
+        server = self._stuck_server(flavor={TIMEOUT: '120'})
+        self.jobs.abort_fails(server['id'])
+        self._start_migration(server)
+        self._wait_for_migration_status(server, ['error', 'failed'])
+        self.assertIn('Failed to abort migration', self._log())
+        # Nova's own loop clears its entry before re-raising; so does ours.
+        self.assertNotIn(server['id'], self.src.driver.active_migrations)
+        self.jobs.end(server['id'])
+
+
 class ConcurrentMigrationsTest(LiveMigrationTestBase):
     """Two migrations at once off a disabled host: each its own policy;
     the one that rolls back does not affect the other."""

@@ -139,3 +139,29 @@ class ExplainTableTest(testtools.TestCase):
         self.assertEqual(
             'nova-wrs-lm explain: error: hw:wrs:live_migration_timeout must '
             'be 0 or in the range 120 to 800\n', proc.stderr)
+
+
+class ServerHostTextTest(testtools.TestCase):
+    """What ``explain --server`` says where a server shows no host."""
+
+    def _inputs(self, host, visible):
+        from nova_wrs_lm.cloud import server_inputs
+        return server_inputs.ServerInputs('id', 'name', host, {},
+                                          host_visible=visible)
+
+    def test_host_none_and_hidden(self):
+        self.assertEqual('compute-1',
+                         self._inputs('compute-1', True).host_text())
+        self.assertEqual('no host', self._inputs(None, True).host_text())
+        self.assertEqual('host not visible',
+                         self._inputs(None, False).host_text())
+
+    def test_visibility_read_from_the_answer(self):
+        from openstack.compute.v2 import server as sdk_server
+
+        from nova_wrs_lm.cloud import server_inputs
+        hidden = sdk_server.Server(id='x', name='n')
+        shown = sdk_server.Server(**{'id': 'x', 'name': 'n',
+                                     'OS-EXT-SRV-ATTR:host': None})
+        self.assertFalse(server_inputs._host_visible(hidden))
+        self.assertTrue(server_inputs._host_visible(shown))

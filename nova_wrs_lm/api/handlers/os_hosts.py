@@ -50,11 +50,16 @@ def update(req, host_name):
     except exception.HostNotFound as exc:
         raise webob.exc.HTTPNotFound(
             explanation=exc.format_message()) from None
+    except host_down.EvacuationsNotCompleted as exc:
+        # 400, as Nova's os-services answers it (a TODO there: 409).
+        raise webob.exc.HTTPBadRequest(
+            explanation=exc.format_message()) from None
     return _json_response({'host': {
         'host': report.host,
         'host_down_reported': report.host_down_reported,
         'status': report.status,
-        'instances_marked_down': report.instances_marked_down}})
+        'instances_marked_down': report.instances_marked_down,
+        'instances_skipped': list(report.instances_skipped)}})
 
 
 def _json_response(body):

@@ -3,14 +3,29 @@
 
 import threading
 
+from nova import context as nova_context
+from nova import objects
 from nova.compute import power_state
+from nova.compute import task_states
+from nova.compute import vm_states
+from oslo_utils import uuidutils
 
+from nova_wrs_lm import host_down_rules
 from tests.functional.api import cloud
 
 HOST = 'compute'
 
+VM_STATES = sorted(getattr(vm_states, name) for name in dir(vm_states)
+                   if name.isupper() and
+                   isinstance(getattr(vm_states, name), str))
+TASK_STATES = sorted(getattr(task_states, name) for name in dir(task_states)
+                     if name.isupper() and
+                     isinstance(getattr(task_states, name), str))
 
-class ForceDownTest(cloud.FilteredCloud):
+
+class _HostWithServers(cloud.FilteredCloud):
+    """HOST with an ACTIVE, a STOPPED, an ERROR and a resized server;
+    compute2 with one more."""
 
     def setUp(self):
         super().setUp()
@@ -54,16 +69,27 @@ class ForceDownTest(cloud.FilteredCloud):
     def _service(self, host=HOST):
         return self.api.get_services(host=host, binary='nova-compute')[0]
 
+    def _untouched(self):
+        """What a report lists as skipped on HOST: the ERROR and the
+        resized server (the STOPPED one is already down)."""
+        return [{'id': self.error['id'], 'reason': 'already in error'},
+                {'id': self.resized['id'],
+                 'reason': 'resized, waiting for confirm or revert'}]
+
     def _actions(self, server):
         return [a['action'] for a in
                 self.api.get_instance_actions(server['id'])]
+
+
+class ForceDownTest(_HostWithServers):
 
     def test_host_reported_down_then_up(self):
         response = self._report(True)
         self.assertEqual(200, response.status_code, response.text)
         self.assertEqual(
             {'host': {'host': HOST, 'host_down_reported': True,
-                      'status': 'enabled', 'instances_marked_down': 1}},
+                      'status': 'enabled', 'instances_marked_down': 1,
+                      'instances_skipped': self._untouched()}},
             response.json())
 
         shutdown = power_state.SHUTDOWN
@@ -92,7 +118,8 @@ class ForceDownTest(cloud.FilteredCloud):
         response = self._report(False)
         self.assertEqual(
             {'host': {'host': HOST, 'host_down_reported': False,
-                      'status': 'enabled', 'instances_marked_down': 0}},
+                      'status': 'enabled', 'instances_marked_down': 0,
+                      'instances_skipped': []}},
             response.json())
         service = self._service()
         self.assertEqual(('up', False),
@@ -104,7 +131,9 @@ class ForceDownTest(cloud.FilteredCloud):
         response = self._report(True, doctor=True)
         self.assertEqual(
             {'host': HOST, 'host_down_reported': True, 'status': 'disabled',
-             'instances_marked_down': 1}, response.json()['host'])
+             'instances_marked_down': 1,
+             'instances_skipped': self._untouched()},
+            response.json()['host'])
         self.assertEqual('disabled', self._service()['status'])
 
     def test_idempotent(self):
@@ -195,3 +224,174 @@ class ForceDownTest(cloud.FilteredCloud):
         self.api.microversion = '2.1'
         self.assertEqual(HOST, self.api.api_get(
             'os-hosts/%s' % HOST).body['host'][0]['resource']['host'])
+
+
+class ReportSafetyTest(_HostWithServers):
+    """Issue 11: the clear guard of Nova's os-services and the
+    notifications Doctor's consumers listen for."""
+
+    def test_clear_refused_while_done_evacuations_remain(self):
+        self.assertEqual(200, self._report(True).status_code)
+        self._evacuate_server(self.active, expected_host='compute2',
+                              expected_state='SHUTOFF')
+        # Nova 34's os-services answers this with 400 (bug 1922053): the
+        # host's compute service has not restarted and cleaned up.
+        response = self._report(False)
+        self.assertEqual(
+            'Unable to force up host %s as `done` evacuation migration '
+            'records remain associated with the host. Ensure the compute '
+            'service has been restarted, allowing these records to move to '
+            '`completed` before retrying this request.' % HOST,
+            self._fault(response, 400))
+        self.assertTrue(self._service()['forced_down'])
+
+    def test_instance_update_notifications_after_the_commit(self):
+        self.flags(notify_on_state_change='vm_and_task_state',
+                   notification_format='both', group='notifications')
+        self.notifier.reset()
+        self.assertEqual(200, self._report(True).status_code)
+        versioned = [n['payload']['nova_object.data'] for n in
+                     self.notifier.versioned_notifications
+                     if n['event_type'] == 'instance.update']
+        self.assertEqual([self.active['id']],
+                         [p['uuid'] for p in versioned])
+        state = versioned[0]['state_update']['nova_object.data']
+        self.assertEqual(('active', 'stopped'),
+                         (state['old_state'], state['state']))
+        legacy = [n for n in self.notifier.notifications
+                  if n.event_type == 'compute.instance.update']
+        self.assertEqual([self.active['id']],
+                         [n.payload['instance_id'] for n in legacy])
+
+    def test_no_instance_update_unless_configured(self):
+        self.notifier.reset()
+        self.assertEqual(200, self._report(True).status_code)
+        self.assertEqual([], [n for n in self.notifier.versioned_notifications
+                              if n['event_type'] == 'instance.update'])
+
+    def test_service_update_carries_the_committed_values(self):
+        self.notifier.reset()
+        self._report(True)
+        self._report(False)
+        self._report(True)
+        updates = [n['payload']['nova_object.data']['forced_down'] for n in
+                   self.notifier.versioned_notifications
+                   if n['event_type'] == 'service.update']
+        self.assertEqual([True, False, True], updates)
+
+
+class TaskStateTest(_HostWithServers):
+    """What a report does to an instance on the host, for every vm_state
+    and task_state (nova_wrs_lm.host_down_rules), and the live migration
+    then evacuation story."""
+
+    def _set(self, server, vm_state, task_state):
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        instance.vm_state = vm_state
+        instance.task_state = task_state
+        instance.power_state = power_state.RUNNING
+        instance.save()
+
+    def _db_states(self, server):
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        return instance.vm_state, instance.task_state, instance.power_state
+
+    def setUp(self):
+        super().setUp()
+        self.ctxt = nova_context.get_admin_context()
+
+    def _live_migration(self, server, status):
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        migration = objects.Migration(
+            self.ctxt, instance_uuid=server['id'], source_compute=HOST,
+            dest_compute='compute2', migration_type='live-migration',
+            status=status, uuid=uuidutils.generate_uuid(),
+            user_id=instance.user_id, project_id=instance.project_id)
+        migration.create()
+        return migration
+
+    def test_every_vm_state_and_task_state(self):
+        server = self.active
+        target = vm_states.STOPPED
+        for vm_state in VM_STATES:
+            for task_state in [None] + TASK_STATES:
+                self._set(server, vm_state, task_state)
+                answer = self._report(True).json()['host']
+                skipped = {s['id']: s['reason']
+                           for s in answer['instances_skipped']}
+                outcome, reason = host_down_rules.decide(vm_state,
+                                                         task_state)
+                states = self._db_states(server)
+                where = (vm_state, task_state)
+                if outcome == host_down_rules.SKIP:
+                    self.assertEqual(reason, skipped.get(server['id']),
+                                     where)
+                    self.assertEqual(
+                        (vm_state, task_state, power_state.RUNNING),
+                        states, where)
+                else:
+                    self.assertNotIn(server['id'], skipped, where)
+                    self.assertEqual(
+                        (target, None, power_state.SHUTDOWN), states, where)
+                self.assertEqual(200, self._report(False).status_code)
+
+    def test_the_table_in_words(self):
+        decide = host_down_rules.decide
+        # Deletes and resizes are left in their task; a task the failed
+        # host was doing in place is dropped; a migrating instance with no
+        # live migration off the host is not guessed at.
+        self.assertEqual('skip', decide('active', 'deleting')[0])
+        self.assertEqual('skip', decide('stopped', 'soft-deleting')[0])
+        self.assertEqual('skip', decide('active', 'resize_migrating')[0])
+        self.assertEqual('record_down', decide('active', 'rebooting')[0])
+        self.assertEqual('record_down', decide('active', 'spawning')[0])
+        self.assertEqual('record_down', decide('paused', 'unpausing')[0])
+        self.assertEqual('skip', decide('active', 'migrating')[0])
+        self.assertEqual('skip', decide('error', None)[0])
+        self.assertEqual(
+            'finalise_move',
+            decide('active', 'migrating', ('running', 'compute2'))[0])
+        self.assertEqual(
+            'skip',
+            decide('active', 'migrating',
+                   ('running (post-copy)', 'compute2'))[0])
+        self.assertEqual('skip', decide('active', 'rebuilding',
+                                        evacuation_to='pre-migrating')[0])
+
+    def test_live_migration_off_the_host_then_exactly_one_evacuation(self):
+        self._set(self.active, vm_states.ACTIVE, task_states.MIGRATING)
+        migration = self._live_migration(self.active, 'running')
+        answer = self._report(True).json()['host']
+        self.assertEqual(1, answer['instances_marked_down'])
+        self.assertEqual('error', objects.Migration.get_by_id(
+            self.ctxt, migration.id).status)
+        self.assertEqual((vm_states.STOPPED, None, power_state.SHUTDOWN),
+                         self._db_states(self.active))
+        # Exactly one recovery: the first evacuation is accepted, a second
+        # one is refused while it runs or after it is done.
+        self._evacuate_server(self.active, expected_host='compute2',
+                              expected_state='SHUTOFF')
+        second = self._request('POST', 'servers/%s/action' %
+                               self.active['id'], {'evacuate': {}})
+        self.assertIn(second.status_code, (400, 409), second.text)
+        evacuations = [m for m in self.api.get_migrations()
+                       if m['instance_uuid'] == self.active['id'] and
+                       m['migration_type'] == 'evacuation']
+        self.assertEqual(1, len(evacuations))
+
+    def test_live_migration_past_switch_over_is_left_alone(self):
+        self._set(self.active, vm_states.ACTIVE, task_states.MIGRATING)
+        migration = self._live_migration(self.active, 'running (post-copy)')
+        answer = self._report(True).json()['host']
+        self.assertIn(
+            {'id': self.active['id'],
+             'reason': 'live migration running (post-copy): the guest may '
+                       'be running on compute2'},
+            answer['instances_skipped'])
+        self.assertEqual('running (post-copy)', objects.Migration.get_by_id(
+            self.ctxt, migration.id).status)
+        # Left in its task; whether to evacuate it is the operator's call
+        # (Nova 34's evacuate does not check the task state).
+        self.assertEqual(
+            (vm_states.ACTIVE, task_states.MIGRATING, power_state.RUNNING),
+            self._db_states(self.active))
