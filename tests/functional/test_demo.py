@@ -134,11 +134,11 @@ class ExplainServerTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.cloud.stop()
 
-    def _server(self, specs, properties, metadata):
+    def _server(self, specs, properties, metadata, name='explained'):
         flavor_id = self.cloud.flavor('explained-%s' % self.id()[-20:],
                                       specs)
         image_id = self.cloud.image('explained', properties)
-        return self.cloud.boot('explained', flavor_id, image_id=image_id,
+        return self.cloud.boot(name, flavor_id, image_id=image_id,
                                metadata=metadata)
 
     def _explain(self, *argv):
@@ -188,9 +188,10 @@ class ExplainServerTest(unittest.TestCase):
         self.assertNotIn('os_distro', out)
 
     def test_server_found_by_name(self):
+        # The class's cloud is shared: a name no other test boots.
         server = self._server({}, {}, {spec_table.TUNNEL.canonical(INSTANCE):
-                                       'true'})
-        status, out, err = self._explain('--server', server['name'],
+                                       'true'}, name='found-by-name')
+        status, out, err = self._explain('--server', 'found-by-name',
                                          '--format', 'json')
         self.assertEqual(0, status, err)
         doc = json.loads(out)
