@@ -228,8 +228,8 @@ def _report_in_cell(context, host, down, vm_state, now):
         for row in rows:
             outcome, reason = rules.decide(
                 row.vm_state, row.task_state,
-                live_migration=live.get(row.uuid, (None, None))[:2]
-                if row.uuid in live else None,
+                live_migration=(live[row.uuid][:2] if row.uuid in live
+                                else None),
                 evacuation_to=evacuations_to.get(row.uuid))
             if outcome == rules.SKIP:
                 skipped.append({'id': row.uuid, 'reason': reason})
