@@ -56,6 +56,19 @@ _OTHER_OPTS = [
              'instance stopped on its new host, so pick ``error`` when '
              'recovery is evacuation-based (Masakari, a VIM) and the '
              'instances must come back running.'),
+    cfg.IntOpt(
+        'live_migration_policy_refresh_interval',
+        default=5,
+        min=0,
+        help='Seconds between two reads, by the migration monitor of '
+             'wrs_lm.LibvirtDriver, of the instance metadata of an instance '
+             'that is live-migrating, so that a change of its timeout or '
+             'maximum downtime (nova meta or openstack server set --property '
+             'during the migration) applies to the migration already '
+             'running. One read of the instance through nova-conductor per '
+             'interval and migration; the job itself is polled every 0.5 s '
+             'without any read. 0: never re-read (the policy is fixed when '
+             'the migration starts).'),
     cfg.FloatOpt(
         'failover_segment_weight_multiplier',
         default=10.0,

@@ -33,19 +33,27 @@ def _keys(setting, source):
     return text
 
 
+def _during_migration(setting):
+    if setting.changes_during_migration:
+        return ('instance metadata applies within `[wrs_lm] '
+                'live_migration_policy_refresh_interval` seconds')
+    return 'applies from the next migration'
+
+
 def _table():
     rows = ['| setting | flavor extra spec | image property | instance '
-            'metadata | valid | precedence | default | gates |',
-            '|---|---|---|---|---|---|---|---|']
+            'metadata | valid | precedence | default | gates | changed '
+            'during a migration |',
+            '|---|---|---|---|---|---|---|---|---|']
     for s in spec_table.SETTINGS:
         gates = '; '.join(
             'applied only if `[%s] %s` is %s' % (
                 g.group, g.option, str(g.required).lower())
             for g in s.gates) or '-'
-        rows.append('| %s (%s) | %s | %s | %s | %s | %s | %s | %s |' % (
+        rows.append('| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |' % (
             s.name, s.unit, _keys(s, FLAVOR), _keys(s, IMAGE),
             _keys(s, INSTANCE), s.value.rule(), s.precedence.describe(),
-            s.default_text(), gates))
+            s.default_text(), gates, _during_migration(s)))
     return '\n'.join(rows) + '\n' + (
         '\nWithin one source a canonical key wins over its alias. Booleans '
         'accept what `oslo_utils.strutils.bool_from_string(strict=True)` '

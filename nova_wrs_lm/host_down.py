@@ -102,6 +102,26 @@ class EvacuationsNotCompleted(exception.Invalid):
 
 
 @dataclasses.dataclass(frozen=True)
+class CellResult:
+    """What a report did in one cell."""
+
+    name: str
+    uuid: str
+    #: ``done`` (committed) or ``failed`` (nothing changed in that cell).
+    result: str
+    instances_marked_down: int = 0
+    #: Why it failed (``failed`` only).
+    reason: str | None = None
+
+    def as_dict(self):
+        out = {'name': self.name, 'uuid': self.uuid, 'result': self.result,
+               'instances_marked_down': self.instances_marked_down}
+        if self.reason is not None:
+            out['reason'] = self.reason
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
 class Report:
     """What a host-down report did."""
 
@@ -113,11 +133,50 @@ class Report:
     #: ``{'id': uuid, 'reason': text}`` of each instance on the host that
     #: the report left as it was (see :mod:`nova_wrs_lm.host_down_rules`).
     instances_skipped: tuple = ()
+    #: A :class:`CellResult` per cell that holds the host's services.
+    cells: tuple = ()
+
+    @property
+    def complete(self):
+        """Whether every cell committed the report."""
+        return all(cell.result == DONE for cell in self.cells)
+
+
+DONE = 'done'
+FAILED = 'failed'
+
+
+class ReportIncomplete(Exception):
+    """The report failed in some cell (its database unreachable, ...)
+    after others committed it: each cell is one transaction, so the cells
+    listed done are changed and the others are not.  A repeated report
+    changes only what is left (the instances it already recorded down are
+    not changed again), so repeating it completes it."""
+
+    def __init__(self, report):
+        self.report = report
+        done = [c for c in report.cells if c.result == DONE]
+        failed = [c for c in report.cells if c.result == FAILED]
+        what = 'down' if report.host_down_reported else 'up'
+        if done:
+            applied = 'The report of host %s as %s was applied in %s' % (
+                report.host, what, ', '.join(
+                    '%s (%d instance(s) marked down)' % (
+                        c.name, c.instances_marked_down) for c in done))
+        else:
+            applied = ('The report of host %s as %s changed nothing'
+                       % (report.host, what))
+        super().__init__(
+            '%s and failed in %s. Repeat the request: a repeated report '
+            'changes only what is left, and completes it.' % (
+                applied, ', '.join('%s (%s)' % (c.name, c.reason)
+                                   for c in failed)))
 
 
 def report(context, host, down, instance_state='stopped', now=None):
     """Force the compute services of ``host`` down (``down=True``) or clear
-    that (``down=False``); see the module docstring.
+    that (``down=False``); see the module docstring.  Each cell is one
+    transaction; a cell that fails does not stop the others.
 
     :param context: the caller's RequestContext (recorded in the actions)
     :param instance_state: ``stopped`` or ``error``
@@ -127,41 +186,82 @@ def report(context, host, down, instance_state='stopped', now=None):
         that host name
     :raises EvacuationsNotCompleted: ``down=False`` while ``done``
         evacuations from the host remain (nothing is changed)
+    :raises ReportIncomplete: the report failed in a cell (its
+        ``report`` says what was done where)
     """
     vm_state = _TARGET_VM_STATES[instance_state]
     now = now or timeutils.utcnow()
     cells = _cells_of(context, host)
+    failed = {}
     if not down:
         # Checked in every cell before any cell is changed.
         for cell in cells:
-            with nova_context.target_cell(context, cell) as cctxt:
-                _check_for_evacuations(cctxt, host)
+            try:
+                with nova_context.target_cell(context, cell) as cctxt:
+                    _check_for_evacuations(cctxt, host)
+            except EvacuationsNotCompleted:
+                raise
+            except Exception as exc:
+                failed[cell.uuid] = _failure(host, cell, exc)
     services = []
-    marked = 0
     skipped = []
+    results = []
     for cell in cells:
+        if cell.uuid in failed:
+            results.append(failed[cell.uuid])
+            continue
+        try:
+            with nova_context.target_cell(context, cell) as cctxt:
+                found, changed, cell_skipped, moves = _report_in_cell(
+                    cctxt, host, down, vm_state, now)
+        except Exception as exc:
+            results.append(_failure(host, cell, exc))
+            continue
+        results.append(CellResult(cell.name, cell.uuid, DONE, len(changed)))
+        services.extend(found)
+        skipped.extend(cell_skipped)
         with nova_context.target_cell(context, cell) as cctxt:
-            found, changed, cell_skipped, moves = _report_in_cell(
-                cctxt, host, down, vm_state, now)
-            services.extend(found)
-            marked += len(changed)
-            skipped.extend(cell_skipped)
-            _revert_allocations(cctxt, moves)
-            _notify_instance_updates(cctxt, host, changed, vm_state)
-    if not services:
+            _after_commit(cctxt, host, changed, moves, vm_state)
+    results = tuple(results)
+    if not services and all(r.result == DONE for r in results):
         raise exception.ComputeHostNotFound(host=host)
     for service in services:
         _notify_service_update(context, service)
+    marked = sum(r.instances_marked_down for r in results)
     LOG.info('Host %(host)s reported %(state)s by user %(user)s: '
-             '%(count)d instance(s) set to %(vm_state)s.',
+             '%(count)d instance(s) set to %(vm_state)s (%(cells)s).',
              {'host': host, 'state': 'down' if down else 'up',
               'user': context.user_id, 'count': marked,
-              'vm_state': vm_state})
-    disabled = all(s.disabled for s in services)
-    return Report(host=host, host_down_reported=down,
+              'vm_state': vm_state,
+              'cells': ', '.join('%s %s' % (r.name, r.result)
+                                 for r in results)})
+    disabled = bool(services) and all(s.disabled for s in services)
+    done = Report(host=host, host_down_reported=down,
                   status='disabled' if disabled else 'enabled',
                   instances_marked_down=marked,
-                  instances_skipped=tuple(skipped))
+                  instances_skipped=tuple(skipped), cells=results)
+    if not done.complete:
+        raise ReportIncomplete(done)
+    return done
+
+
+def _failure(host, cell, exc):
+    LOG.exception('Host-down report of host %(host)s failed in cell '
+                  '%(cell)s; nothing was changed in that cell.',
+                  {'host': host, 'cell': cell.name})
+    text = ('%s: %s' % (type(exc).__name__, exc))[:200]
+    return CellResult(cell.name, cell.uuid, FAILED, reason=text)
+
+
+def _after_commit(context, host, changed, moves, vm_state):
+    """What follows a cell's commit; a failure here is logged, never
+    reported as the cell's (its change is committed)."""
+    _revert_allocations(context, moves)
+    try:
+        _notify_instance_updates(context, host, changed, vm_state)
+    except Exception:
+        LOG.exception('Could not send the instance.update notifications '
+                      'of the host-down report of host %s.', host)
 
 
 def _cells_of(context, host):

@@ -35,6 +35,7 @@ TIMEOUT = Setting(
                    'hw:live_migration_timeout'),
     },
     precedence=LowestNonZero((FLAVOR, IMAGE, INSTANCE)),
+    changes_during_migration=True,
     default=OwnOption(
         name='default_timeout',
         default=180,
@@ -61,6 +62,7 @@ MAX_DOWNTIME = Setting(
     },
     precedence=FirstSet((FLAVOR, INSTANCE, IMAGE)),
     default=NovaOption('libvirt', 'live_migration_downtime'),
+    changes_during_migration=True,
 )
 
 AUTO_CONVERGE = Setting(
@@ -136,6 +138,14 @@ def recognised_keys(source):
     return set(keys_for(source)) | {
         key for setting in SETTINGS
         for key in setting.ignored.get(source, ())}
+
+
+def keys_changeable_during_migration():
+    """The instance-metadata keys (canonical and alias) whose change a
+    running live migration applies."""
+    return {key: setting
+            for setting in SETTINGS if setting.changes_during_migration
+            for key in setting.keys.get(INSTANCE, ())}
 
 
 def all_keys():

@@ -315,6 +315,13 @@ class Setting:
     #: the resolver can report them as ignored.
     ignored: dict[str, tuple[str, ...]] = dataclasses.field(
         default_factory=dict)
+    #: Whether a migration already running applies a change of the
+    #: setting's instance metadata (the driver re-reads it every
+    #: ``[wrs_lm] live_migration_policy_refresh_interval`` seconds; Nova 34
+    #: accepts metadata changes of a migrating instance); other settings
+    #: are fixed when the migration starts (libvirt takes them with the
+    #: job).
+    changes_during_migration: bool = False
 
     def message(self, key):
         """The whole 400 message for an invalid value of ``key``."""

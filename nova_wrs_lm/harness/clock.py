@@ -32,8 +32,7 @@ class SimulatedClock:
         self.speed_up = speed_up
         # Green-thread local once eventlet has monkey-patched threading.
         self._local = threading.local()
-        self._released = threading.Event()
-        self._released.set()
+        self._changed = threading.Condition()
         self._hold_at = None
         self.held = threading.Event()
 
@@ -42,21 +41,31 @@ class SimulatedClock:
 
     def sleep(self, seconds):
         target = getattr(self._local, 'now', 0.0) + seconds
-        if self._hold_at is not None and target > self._hold_at:
-            self.held.set()
-            self._released.wait(waits.SAFETY_LIMIT)
+        with self._changed:
+            if self._holds(target):
+                self.held.set()
+                self._changed.wait_for(lambda: not self._holds(target),
+                                       timeout=waits.SAFETY_LIMIT)
         self._local.now = target
         if self.speed_up:
             time.sleep(seconds / self.speed_up)
 
+    def _holds(self, target):
+        return self._hold_at is not None and target > self._hold_at
+
     def hold(self, at):
-        self._hold_at = at
-        self.held.clear()
-        self._released.clear()
+        """Hold every sleep that would pass ``at``; a sleep already held
+        at an earlier time goes on up to ``at`` (``held`` is set again
+        when it gets there)."""
+        with self._changed:
+            self._hold_at = at
+            self.held.clear()
+            self._changed.notify_all()
 
     def release(self):
-        self._hold_at = None
-        self._released.set()
+        with self._changed:
+            self._hold_at = None
+            self._changed.notify_all()
 
     def install(self, driver):
         """Run ``driver``'s migration monitors on this clock."""

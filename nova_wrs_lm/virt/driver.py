@@ -271,11 +271,13 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
     # Replaces LibvirtDriver._live_migration_monitor (Nova 34.0.0): same
     # callbacks and bookkeeping (_NovaMonitor), but the loop is
     # MigrationMonitor with the instance's absolute timeout and a downtime
-    # ramp to its max.  Differs: the operation's exception (e.g. libvirt's
-    # "operation aborted" after a timeout) is raised only when the
-    # migration did not roll back; Nova 34 would raise it after a complete
-    # rollback and put the instance running on the source in ERROR.  As
-    # Nova's, the rollback does not wait for the migrateToURI3 call.
+    # ramp to its max, both re-read from the instance's metadata every
+    # [wrs_lm] live_migration_policy_refresh_interval seconds.  Differs:
+    # the operation's exception (e.g. libvirt's "operation aborted" after a
+    # timeout) is raised only when the migration did not roll back; Nova 34
+    # would raise it after a complete rollback and put the instance running
+    # on the source in ERROR.  As Nova's, the rollback does not wait for
+    # the migrateToURI3 call.
     def _live_migration_monitor(self, context, instance, guest,
                                 dest, post_method,
                                 recover_method, block_migration,
@@ -299,9 +301,15 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
             migration=migration, on_migration_failure=on_migration_failure,
             post_copy=post_copy,
             timeout_action=CONF.libvirt.live_migration_timeout_action,
-            downtime_steps=downtime.steps(policy.max_downtime,
-                                          policy.timeout, CONF,
-                                          data_gb=data_gb),
+            steps_for=lambda p: downtime.steps(
+                p.max_downtime, p.timeout, CONF, data_gb=data_gb),
+            # A change of the instance's metadata (nova meta during the
+            # migration) applies within the refresh interval.
+            refresh_policy=(
+                (lambda: instance_policy.refresh(context, instance, CONF))
+                if record.tracked else None),
+            refresh_interval=(
+                CONF.wrs_lm.live_migration_policy_refresh_interval),
             clock=self.monitor_clock, sleep=self.monitor_sleep,
             poll_interval=self.monitor_poll_interval)
         try:
@@ -312,6 +320,8 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
             # the active_migrations entry goes before the error is raised.
             self._clear_empty_migration(instance)
             raise
+        finally:
+            record.policy = policy = monitor.policy
 
         if not result.rolled_back:
             # Migration is all done

@@ -6,6 +6,7 @@ Stored values are resolved leniently: an invalid one is ignored (the next
 rule applies) and reported by :func:`log`, never raised.
 """
 
+from nova import objects
 from oslo_log import log as logging
 
 from nova_wrs_lm import resolver
@@ -21,14 +22,25 @@ def _image_properties(system_metadata):
             if key.startswith(_IMAGE_PREFIX)}
 
 
-def resolve(instance, conf):
-    """Return the :class:`nova_wrs_lm.resolver.Policy` of ``instance``."""
+def resolve(instance, conf, metadata=None):
+    """Return the :class:`nova_wrs_lm.resolver.Policy` of ``instance``
+    (with ``metadata`` as its instance metadata, when given)."""
     return resolver.resolve(
         conf,
         flavor=dict(instance.flavor.extra_specs or {}),
         image=_image_properties(instance.system_metadata),
-        instance=dict(instance.metadata or {}),
+        instance=dict((instance.metadata if metadata is None
+                       else metadata) or {}),
     )
+
+
+def refresh(context, instance, conf):
+    """The policy of ``instance`` with its instance metadata as stored now:
+    one read of the instance (through nova-conductor on a compute); its
+    flavor and image properties do not change during a migration."""
+    stored = objects.Instance.get_by_uuid(context, instance.uuid,
+                                          expected_attrs=['metadata'])
+    return resolve(instance, conf, metadata=dict(stored.metadata or {}))
 
 
 def log(policy, instance):

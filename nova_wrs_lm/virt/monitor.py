@@ -5,6 +5,9 @@ domain) and a resolved :class:`nova_wrs_lm.resolver.Policy`: it polls the
 migration job, raises the maximum downtime step by step, and aborts (or
 forces to complete) a migration that outlives the policy's timeout.  Time is
 injected (``clock``, ``sleep``) so that long timeouts can be run instantly.
+Given a ``refresh_policy`` callable, it asks it for the instance's policy
+again every ``refresh_interval`` seconds (never on every poll) and applies
+a changed timeout or maximum downtime to the migration already running.
 
 The libvirt driver subclasses it to add Nova's bookkeeping (progress,
 force-complete requests); everything else can drive it directly.
@@ -17,6 +20,7 @@ import nova.conf
 from nova.virt.libvirt import migration as libvirt_migrate
 from oslo_log import log as logging
 
+from nova_wrs_lm import spec_table
 from nova_wrs_lm.virt import downtime
 from nova_wrs_lm.virt import libvirt_module
 
@@ -27,6 +31,11 @@ ABORTED = 'aborted'
 FAILED = 'failed'
 CANCELLED = 'cancelled'
 FORCE_COMPLETED = 'force_completed'
+
+#: Settings a running migration applies when they change (the timeout and
+#: the maximum downtime, as the spec table says).
+_CHANGEABLE = tuple(s.name for s in spec_table.SETTINGS
+                    if s.changes_during_migration)
 
 #: Values of ``[libvirt] live_migration_timeout_action``.
 ABORT = 'abort'
@@ -68,21 +77,29 @@ class MigrationMonitor:
     :param poll_interval: seconds between two polls of the job.
     :param timeout: seconds, overrides ``policy.timeout`` (0: none).
     :param instance_uuid: for log lines.
+    :param steps_for: ``steps_for(policy)`` returns the downtime steps of a
+        policy (default: :func:`nova_wrs_lm.virt.downtime.steps`); used for
+        a policy that changes during the migration.
+    :param refresh_policy: returns the instance's policy as it is now (or
+        None: unchanged); called every ``refresh_interval`` seconds of the
+        migration, never when that is 0.  Whatever it raises is logged and
+        the policy stays as it was.
     """
 
     def __init__(self, guest, policy, *, timeout_action=ABORT,
                  downtime_steps=None, clock=time.monotonic,
                  sleep=time.sleep, poll_interval=0.5, timeout=None,
-                 instance_uuid=None):
+                 instance_uuid=None, steps_for=None, refresh_policy=None,
+                 refresh_interval=0):
         self.guest = guest
         self.policy = policy
         self.timeout = policy.timeout if timeout is None else timeout
         self.max_downtime = policy.max_downtime
+        self._steps_for = steps_for or (lambda p: downtime.steps(
+            p.max_downtime, p.timeout, nova.conf.CONF))
         if downtime_steps is None:
-            downtime_steps = downtime.steps(self.max_downtime, self.timeout,
-                                            nova.conf.CONF)
-        self.downtime_steps = [(t, min(ms, self.max_downtime))
-                               for t, ms in sorted(downtime_steps)]
+            downtime_steps = self._steps_for(policy)
+        self._set_steps(downtime_steps)
         self.timeout_action = timeout_action
         self.poll_interval = poll_interval
         self.instance_uuid = instance_uuid
@@ -90,6 +107,13 @@ class MigrationMonitor:
         self._sleep = sleep
         self._downtime = None
         self._paused = False
+        self._refresh_policy = refresh_policy
+        self._refresh_interval = refresh_interval if refresh_policy else 0
+        self._next_refresh = refresh_interval
+
+    def _set_steps(self, downtime_steps):
+        self.downtime_steps = [(t, min(ms, self.max_downtime))
+                               for t, ms in sorted(downtime_steps)]
 
     # -- hooks for subclasses -------------------------------------------
 
@@ -143,6 +167,7 @@ class MigrationMonitor:
 
             if job_type == libvirt.VIR_DOMAIN_JOB_UNBOUNDED:
                 self._on_running(info, result.elapsed)
+                self._maybe_refresh(result)
                 if result.aborted_at is None:
                     self._check_timeout(result)
                 self._update_downtime(result)
@@ -165,6 +190,45 @@ class MigrationMonitor:
         if result.rolled_back:
             self._after_rollback()
         return result
+
+    def _maybe_refresh(self, result):
+        """Every ``refresh_interval`` seconds: re-read the policy and apply
+        a changed timeout or maximum downtime."""
+        if (not self._refresh_interval or
+                result.elapsed < self._next_refresh):
+            return
+        self._next_refresh = result.elapsed + self._refresh_interval
+        try:
+            policy = self._refresh_policy()
+        except Exception as exc:
+            LOG.warning('Could not re-read the live migration policy (%s); '
+                        'the migration goes on with the one it has.', exc,
+                        **self._log_kwargs())
+            return
+        if policy is not None:
+            self.apply_policy(policy, result)
+
+    def apply_policy(self, policy, result):
+        """Apply ``policy``'s timeout and maximum downtime from now on: the
+        timeout counts from the start of the migration (one already acted
+        on stays acted on); the downtime ramp is the new policy's, so the
+        next poll sets the step it reaches at this elapsed time."""
+        old = self.policy
+        changes = ['%s %s -> %s (from %s)' % (
+            name, old[name].value, policy[name].value, policy[name].source)
+            for name in _CHANGEABLE
+            if old[name].value != policy[name].value]
+        self.policy = policy
+        if not changes:
+            return
+        LOG.info('Live migration policy changed during the migration, '
+                 'after %(elapsed)d sec: %(changes)s',
+                 {'elapsed': result.elapsed, 'changes': '; '.join(changes)},
+                 **self._log_kwargs())
+        if old.timeout != policy.timeout:
+            self.timeout = policy.timeout
+        self.max_downtime = policy.max_downtime
+        self._set_steps(self._steps_for(policy))
 
     def _acted(self, result, action):
         return (result.aborted_at is not None and

@@ -54,12 +54,17 @@ def update(req, host_name):
         # 400, as Nova's os-services answers it (a TODO there: 409).
         raise webob.exc.HTTPBadRequest(
             explanation=exc.format_message()) from None
+    except host_down.ReportIncomplete as exc:
+        # A cell's database failed: the message says which cells were
+        # changed and that repeating the request completes the report.
+        raise webob.exc.HTTPServiceUnavailable(explanation=str(exc)) from None
     return _json_response({'host': {
         'host': report.host,
         'host_down_reported': report.host_down_reported,
         'status': report.status,
         'instances_marked_down': report.instances_marked_down,
-        'instances_skipped': list(report.instances_skipped)}})
+        'instances_skipped': list(report.instances_skipped),
+        'cells': [cell.as_dict() for cell in report.cells]}})
 
 
 def _json_response(body):

@@ -3,13 +3,17 @@
 
 import threading
 
+import fixtures
 from nova import context as nova_context
 from nova import objects
 from nova.compute import power_state
 from nova.compute import task_states
 from nova.compute import vm_states
+from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
+from oslo_utils.fixture import uuidsentinel as uuids
 
+from nova_wrs_lm import host_down
 from nova_wrs_lm import host_down_rules
 from tests.functional.api import cloud
 
@@ -76,6 +80,11 @@ class _HostWithServers(cloud.FilteredCloud):
                 {'id': self.resized['id'],
                  'reason': 'resized, waiting for confirm or revert'}]
 
+    def _cells(self, marked):
+        """The answer's ``cells``: the host is in cell1 only."""
+        return [{'name': 'cell1', 'uuid': uuids.cell1, 'result': 'done',
+                 'instances_marked_down': marked}]
+
     def _actions(self, server):
         return [a['action'] for a in
                 self.api.get_instance_actions(server['id'])]
@@ -89,7 +98,8 @@ class ForceDownTest(_HostWithServers):
         self.assertEqual(
             {'host': {'host': HOST, 'host_down_reported': True,
                       'status': 'enabled', 'instances_marked_down': 1,
-                      'instances_skipped': self._untouched()}},
+                      'instances_skipped': self._untouched(),
+                      'cells': self._cells(1)}},
             response.json())
 
         shutdown = power_state.SHUTDOWN
@@ -119,7 +129,7 @@ class ForceDownTest(_HostWithServers):
         self.assertEqual(
             {'host': {'host': HOST, 'host_down_reported': False,
                       'status': 'enabled', 'instances_marked_down': 0,
-                      'instances_skipped': []}},
+                      'instances_skipped': [], 'cells': self._cells(0)}},
             response.json())
         service = self._service()
         self.assertEqual(('up', False),
@@ -132,7 +142,8 @@ class ForceDownTest(_HostWithServers):
         self.assertEqual(
             {'host': HOST, 'host_down_reported': True, 'status': 'disabled',
              'instances_marked_down': 1,
-             'instances_skipped': self._untouched()},
+             'instances_skipped': self._untouched(),
+             'cells': self._cells(1)},
             response.json()['host'])
         self.assertEqual('disabled', self._service()['status'])
 
@@ -395,3 +406,112 @@ class TaskStateTest(_HostWithServers):
         self.assertEqual(
             (vm_states.ACTIVE, task_states.MIGRATING, power_state.RUNNING),
             self._db_states(self.active))
+
+
+class TwoCellsTest(cloud.FilteredCloud):
+    """A host whose compute services are in two cells (not discovered
+    yet, so it has no host mapping: the report goes to every cell), and a
+    cell whose database fails after the other cell committed: the answer
+    says what was done where, and a repeated report completes it."""
+
+    NUMBER_OF_CELLS = 2
+    HOST = 'twin'
+
+    def setUp(self):
+        super().setUp()
+        self.ctxt = nova_context.get_admin_context()
+        self.cells = [self.cell_mappings['cell1'], self.cell_mappings['cell2']]
+        self.instances = {}
+        for cell in self.cells:
+            with nova_context.target_cell(self.ctxt, cell) as cctxt:
+                objects.Service(cctxt, host=self.HOST, binary='nova-compute',
+                                topic='compute', report_count=0).create()
+                instance = objects.Instance(
+                    cctxt, uuid=uuidutils.generate_uuid(), host=self.HOST,
+                    vm_state=vm_states.ACTIVE,
+                    power_state=power_state.RUNNING, task_state=None,
+                    project_id=self.api.project_id, user_id='fake',
+                    flavor=objects.Flavor.get_by_name(self.ctxt, 'm1.small'))
+                instance.create()
+                self.instances[cell.name] = instance.uuid
+        self.failing = set()
+        real = host_down._report_in_cell
+
+        def report_in_cell(cctxt, *args, **kwargs):
+            if cctxt.cell_uuid in self.failing:
+                raise db_exc.DBConnectionError(
+                    "(pymysql.err.OperationalError) (2013, 'Lost connection "
+                    "to MySQL server during query')")
+            return real(cctxt, *args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_wrs_lm.host_down._report_in_cell', report_in_cell))
+
+    def _report(self, down):
+        return self._request('PUT', 'os-hosts/%s' % self.HOST,
+                             {'host_down_reported': down})
+
+    def _in(self, cell_name):
+        """(forced_down of the cell's service, vm_state of its instance,
+        host_down_reported actions of it)."""
+        cell = self.cell_mappings[cell_name]
+        with nova_context.target_cell(self.ctxt, cell) as cctxt:
+            service = objects.Service.get_by_compute_host(cctxt, self.HOST)
+            uuid = self.instances[cell_name]
+            instance = objects.Instance.get_by_uuid(cctxt, uuid)
+            actions = [a.action for a in
+                       objects.InstanceActionList.get_by_instance_uuid(
+                           cctxt, uuid)]
+        return (service.forced_down, instance.vm_state,
+                actions.count(host_down.ACTION))
+
+    def test_report_that_fails_in_one_cell_is_completed_by_a_retry(self):
+        self.failing.add(uuids.cell2)
+        response = self._report(True)
+        message = self._fault_503(response)
+        self.assertIn('The report of host twin as down was applied in cell1 '
+                      '(1 instance(s) marked down) and failed in cell2 '
+                      '(DBConnectionError: ', message)
+        self.assertIn('Repeat the request: a repeated report changes only '
+                      'what is left, and completes it.', message)
+        self.assertEqual((True, vm_states.STOPPED, 1), self._in('cell1'))
+        self.assertEqual((False, vm_states.ACTIVE, 0), self._in('cell2'))
+
+        self.failing.clear()
+        response = self._report(True)
+        self.assertEqual(200, response.status_code, response.text)
+        answer = response.json()['host']
+        self.assertEqual(
+            [{'name': 'cell1', 'uuid': uuids.cell1, 'result': 'done',
+              'instances_marked_down': 0},
+             {'name': 'cell2', 'uuid': uuids.cell2, 'result': 'done',
+              'instances_marked_down': 1}], answer['cells'])
+        self.assertEqual(1, answer['instances_marked_down'])
+        # Each instance recorded down exactly once.
+        self.assertEqual((True, vm_states.STOPPED, 1), self._in('cell1'))
+        self.assertEqual((True, vm_states.STOPPED, 1), self._in('cell2'))
+
+    def test_clear_that_fails_in_one_cell_is_completed_by_a_retry(self):
+        self.assertEqual(200, self._report(True).status_code)
+        self.failing.add(uuids.cell1)
+        message = self._fault_503(self._report(False))
+        self.assertIn('The report of host twin as up was applied in cell2 '
+                      '(0 instance(s) marked down) and failed in cell1',
+                      message)
+        self.assertTrue(self._in('cell1')[0])
+        self.assertFalse(self._in('cell2')[0])
+        self.failing.clear()
+        self.assertEqual(200, self._report(False).status_code)
+        self.assertFalse(self._in('cell1')[0])
+
+    def test_every_cell_failing_changes_nothing(self):
+        self.failing.update({uuids.cell1, uuids.cell2})
+        message = self._fault_503(self._report(True))
+        self.assertIn('The report of host twin as down changed nothing and '
+                      'failed in cell1 (DBConnectionError', message)
+        self.assertEqual((False, vm_states.ACTIVE, 0), self._in('cell1'))
+        self.assertEqual((False, vm_states.ACTIVE, 0), self._in('cell2'))
+
+    def _fault_503(self, response):
+        self.assertEqual(503, response.status_code, response.text)
+        return response.json()['serviceUnavailable']['message']

@@ -227,3 +227,57 @@ class MonitorTest(testtools.TestCase):
                       self.logger.output)
         self.assertIn('Increasing downtime to 1000 ms after 80 sec elapsed '
                       'time', self.logger.output)
+
+
+class PolicyRefreshTest(testtools.TestCase):
+    """The policy re-read during a migration: once per interval, never
+    per poll; a failing read changes nothing."""
+
+    def setUp(self):
+        super().setUp()
+        self.logger = self.useFixture(fixtures.FakeLogger())
+
+    def _run(self, domain, refresh, interval=5, policy=None):
+        clock = Clock()
+        mon = monitor.MigrationMonitor(
+            libvirt_guest.Guest(domain), policy or _policy(timeout=0),
+            clock=clock, sleep=clock.sleep, refresh_policy=refresh,
+            refresh_interval=interval)
+        return mon, mon.run(is_operation_alive=lambda: not domain.aborts)
+
+    def test_read_once_per_interval(self):
+        reads = []
+        domain = ScriptedDomain(runs_for=200)  # 100 s at 0.5 s per poll
+        self._run(domain, lambda: reads.append(1))
+        self.assertEqual(200, domain.polls - 1)
+        # At 5, 10, ..., 95 s: the job ran from 0 to 99.5 s.
+        self.assertEqual(19, len(reads))
+
+    def test_interval_zero_never_reads(self):
+        reads = []
+        self._run(ScriptedDomain(runs_for=50), lambda: reads.append(1),
+                  interval=0)
+        self.assertEqual([], reads)
+
+    def test_lowered_timeout_aborts_at_the_new_timeout(self):
+        domain = ScriptedDomain()
+        mon, result = self._run(domain, lambda: _policy(timeout=150),
+                                policy=_policy(timeout=600))
+        self.assertEqual('aborted', result.outcome)
+        self.assertTrue(150 < result.aborted_at <= 150.5, result.aborted_at)
+        self.assertEqual(150, mon.policy.timeout)
+        self.assertIn('Live migration policy changed during the migration, '
+                      'after 5 sec: live_migration_timeout 600 -> 150 (from '
+                      'flavor)', self.logger.output)
+
+    def test_failing_read_keeps_the_policy(self):
+        domain = ScriptedDomain()
+
+        def refresh():
+            raise RuntimeError('conductor timed out')
+
+        mon, result = self._run(domain, refresh, policy=_policy(timeout=120))
+        self.assertEqual('aborted', result.outcome)
+        self.assertTrue(120 < result.aborted_at <= 120.5)
+        self.assertIn('Could not re-read the live migration policy '
+                      '(conductor timed out)', self.logger.output)
