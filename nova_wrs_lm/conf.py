@@ -56,6 +56,18 @@ _OTHER_OPTS = [
              'instance stopped on its new host, so pick ``error`` when '
              'recovery is evacuation-based (Masakari, a VIM) and the '
              'instances must come back running.'),
+    cfg.ListOpt(
+        'failure_disabled_reason_prefixes',
+        default=['failure:'],
+        help='A live migration that rolls back leaves its instance in '
+             'ERROR (with a fault naming the reason) only when its source '
+             'compute service is forced down, or disabled with a '
+             'disabled_reason that starts with one of these prefixes (case '
+             'and leading spaces ignored), as nova-wrs-lm host drain --for '
+             'failure sets it. A service disabled for any other reason '
+             '(none, "maintenance: ...") keeps the instance ACTIVE with the '
+             'migration failed, as stock Nova does. Read by '
+             'wrs_lm.LibvirtDriver on the computes.'),
     cfg.IntOpt(
         'live_migration_policy_refresh_interval',
         default=5,

@@ -27,6 +27,9 @@ class Explanation:
     libvirt: dict
     #: The server the stores were read from, when there was one.
     server: object = None
+    #: What a rolled-back migration leaves the instance in
+    #: (:func:`rollback_rule`).
+    on_rollback: dict = dataclasses.field(default_factory=dict)
 
     def inputs(self):
         """``(source, key, value)`` of every input, in report order."""
@@ -58,6 +61,7 @@ class Explanation:
              'why': i.why, 'message': i.message or i.why}
             for i in self.policy.ignored]
         doc['libvirt'] = dict(self.libvirt)
+        doc['on_rollback'] = dict(self.on_rollback)
         doc['inputs'] = [{'source': source, 'key': key, 'value': value}
                          for source, key, value in self.inputs()]
         if self.server is not None:
@@ -77,6 +81,22 @@ def _libvirt_plan(policy, conf):
     }
 
 
+def rollback_rule(conf):
+    """The driver's rule for a rolled-back migration
+    (:mod:`nova_wrs_lm.virt.rollback`), with this configuration's
+    prefixes."""
+    prefixes = list(conf.wrs_lm.failure_disabled_reason_prefixes)
+    return {
+        'error_if': ('the source compute service is forced down, or '
+                     'disabled with a reason starting with %s (case and '
+                     'leading spaces ignored)' % ' or '.join(
+                         repr(p) for p in prefixes)),
+        'otherwise': 'ACTIVE on the source, migration failed (as Nova)',
+        'cancelled': 'ACTIVE on the source (an operator\'s abort)',
+        'failure_disabled_reason_prefixes': prefixes,
+    }
+
+
 def explain(stores, conf, strict=True, server=None):
     """Resolve ``stores`` and return the :class:`Explanation`.
 
@@ -87,4 +107,5 @@ def explain(stores, conf, strict=True, server=None):
         ServerInputs` the stores were read from, if any.
     """
     policy = resolver.resolve(conf, strict=strict, **stores)
-    return Explanation(stores, policy, _libvirt_plan(policy, conf), server)
+    return Explanation(stores, policy, _libvirt_plan(policy, conf), server,
+                       rollback_rule(conf))

@@ -131,6 +131,13 @@ def _write_table(explanation, out):
     else:
         rows.append(('timeout', 'none'))
     out.write(text_table.render(rows, ('libvirt', 'applied')) + '\n')
+    rule = explanation.on_rollback
+    out.write('\nIf the migration rolls back\n')
+    out.write(text_table.render(
+        [('ERROR, with a fault', 'if ' + rule['error_if']),
+         ('otherwise', rule['otherwise']),
+         ('cancelled', rule['cancelled'])],
+        ('instance', 'when')) + '\n')
 
 
 def write(explanation, fmt, out):

@@ -5,16 +5,19 @@ import sys
 
 from nova_wrs_lm.cmd import demo
 from nova_wrs_lm.cmd import explain
+from nova_wrs_lm.cmd import host
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog='nova-wrs-lm',
-        description='Per-instance live-migration policy for OpenStack Nova.')
+        description='Per-instance live-migration policy and host operations '
+                    'for OpenStack Nova.')
     commands = parser.add_subparsers(dest='command', metavar='COMMAND')
     commands.required = True
     demo.add_parser(commands)
     explain.add_parser(commands)
+    host.add_parser(commands)
     return parser
 
 

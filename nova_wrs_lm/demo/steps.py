@@ -258,18 +258,19 @@ def live_migrate(cloud, step):
 # -- step 4 -----------------------------------------------------------------
 
 def rollback_on_disabled_host(cloud, step):
-    """With the source hypervisor disabled, a migration that rolls back
-    puts its instance in ERROR with a fault; the others keep migrating."""
+    """With the source hypervisor disabled for a failure (a ``failure:``
+    reason), a migration that rolls back puts its instance in ERROR with a
+    fault; the others keep migrating."""
     step.notes.append(_SIMULATED_TIME)
     flavor_id = cloud.flavor('demo-step4')
     servers = [cloud.boot('demo-evacuee-%d' % i, flavor_id, _DISABLED)
                for i in (1, 2, 3)]
     service = cloud.service(_DISABLED)
     answer = cloud.request('PUT', '/os-services/%s' % service['id'], {
-        'status': 'disabled', 'disabled_reason': 'data port failure'})
+        'status': 'disabled', 'disabled_reason': 'failure: data port down'})
     step.records.append(Record(
-        'disable the hypervisor %s (PUT os-services, "data port failure")'
-        % _DISABLED,
+        'disable the hypervisor %s (PUT os-services, "failure: data port '
+        'down")' % _DISABLED,
         '%d, service %s' % (answer.status,
                             cloud.service(_DISABLED)['status']),
         '200, service disabled', answer.status == 200))

@@ -21,6 +21,12 @@ see, and that ends as the test scripted it:
   then, as libvirt, ``migrateToURI3`` raises "operation aborted" and the
   guest is still running on the source.
 
+While a job runs, ``jobStats`` reports memory figures as libvirt does:
+1 GiB in all, the bytes copied growing with each poll, and the bytes
+remaining falling to 0 over the polls of a converging job, or stuck at a
+quarter of the memory for one that never converges (what a drain watches,
+through the figures Nova saves on the migration record).
+
 It records what each domain was asked: the flags and parameters of
 ``migrateToURI3``, every max downtime set, whether the job was aborted,
 how many times it was polled.
@@ -50,6 +56,9 @@ _VIR_ERR_OPERATION_ABORTED = 78
 
 _DOMAIN = 'nova.tests.fixtures.libvirt.Domain.'
 
+#: Memory of a scripted guest, in bytes (as jobStats reports it).
+_MEMORY = 1 << 30
+
 
 class ScriptedJobs(fixtures.Fixture):
     """The live-migration jobs of Nova's fake libvirt domains, scripted
@@ -74,6 +83,9 @@ class ScriptedJobs(fixtures.Fixture):
         #: instance UUID -> jobStats() calls (the monitor's polls).
         self.polls = collections.defaultdict(int)
         self._scripts = {}
+        #: instance UUID -> (outcome, first poll, polls to converge) of its
+        #: running job, for its memory figures.
+        self._memory = {}
         self._abort_fails = set()
         self._running = set()
         self._ending = set()
@@ -155,6 +167,7 @@ class ScriptedJobs(fixtures.Fixture):
                         self.polls[uuid] >= start + converge_after)
 
             domain._job_type = fakelibvirt.VIR_DOMAIN_JOB_UNBOUNDED
+            self._memory[uuid] = (outcome, start, converge_after)
             if not self._run_until(uuid, converged):
                 # As libvirt after abortJob: no job, the guest still
                 # running on the source, and this call fails.
@@ -186,10 +199,32 @@ class ScriptedJobs(fixtures.Fixture):
                 self._ending.discard(uuid)
 
     def _job_stats(self, domain, flags=0):
+        uuid = domain.UUIDString()
         with self._changed:
-            self.polls[domain.UUIDString()] += 1
+            self.polls[uuid] += 1
             self._changed.notify_all()
-        return {'type': domain._job_type}
+        stats = {'type': domain._job_type}
+        if (domain._job_type == fakelibvirt.VIR_DOMAIN_JOB_UNBOUNDED and
+                uuid in self._memory):
+            stats.update(self._memory_figures(uuid))
+        return stats
+
+    def _memory_figures(self, uuid):
+        outcome, start, converge_after = self._memory[uuid]
+        done = self.polls[uuid] - start
+        if outcome == _NEVER_CONVERGES:
+            remaining = _MEMORY // 4
+        else:
+            remaining = _MEMORY - _MEMORY * done // max(converge_after, 1)
+        # Never 0 while the job runs: Nova 34's response schema of GET
+        # /servers/{id}/migrations refuses 0 bytes (minimum 1), which its
+        # test configuration ([api] response_validation = error) turns
+        # into a 400.
+        return {'memory_total': _MEMORY,
+                'memory_remaining': max(1, remaining),
+                'memory_processed': (done + 1) * (_MEMORY // 16),
+                'disk_total': _MEMORY, 'disk_processed': _MEMORY,
+                'disk_remaining': 1}
 
     def _set_max_downtime(self, domain, downtime):
         self.downtimes[domain.UUIDString()].append(downtime)

@@ -49,6 +49,8 @@ class _Migration:
     why: str | None = None
     #: The exception of the migration operation thread, if any.
     operation_error: BaseException | None = None
+    #: Set when an operator aborted the migration (live_migration_abort).
+    cancelled: bool = False
 
 
 class _PolicyGuest:
@@ -231,7 +233,8 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
 
     # Wraps LibvirtDriver.live_migration (Nova 34.0.0): resolves and logs
     # the instance's policy once, and wraps recover_method so that a
-    # rollback off a disabled or forced-down source host ends in ERROR.
+    # rollback off a failed source host (forced down, or disabled for a
+    # failure: nova_wrs_lm.virt.rollback) ends in ERROR.
     def live_migration(self, context, instance, dest, post_method,
                        recover_method, block_migration=False,
                        migrate_data=None):
@@ -242,15 +245,29 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
 
         def recover(context, instance, dest, migrate_data=None, **kwargs):
             recover_method(context, instance, dest, migrate_data, **kwargs)
-            rollback.error_if_source_down(
+            if record.cancelled or kwargs.get(
+                    'migration_status') == 'cancelled':
+                return  # an operator's abort: never a failure
+            rollback.error_if_source_failed(
                 context, instance, dest,
-                record.why or 'live migration failed')
+                record.why or 'live migration failed',
+                CONF.wrs_lm.failure_disabled_reason_prefixes)
 
         try:
             super().live_migration(context, instance, dest, post_method,
                                    recover, block_migration, migrate_data)
         finally:
             self._wrs_migrations.pop(instance.uuid, None)
+
+    # Wraps LibvirtDriver.live_migration_abort (Nova 34.0.0, called for
+    # DELETE /servers/{id}/migrations/{id}): remembers the operator's
+    # abort, so that the rollback that follows never errors the instance
+    # (libvirt may report the aborted job as failed, not cancelled).
+    def live_migration_abort(self, instance):
+        record = self._wrs_migrations.get(instance.uuid)
+        if record is not None:
+            record.cancelled = True
+        super().live_migration_abort(instance)
 
     # Wraps LibvirtDriver._live_migration_operation (Nova 34.0.0): migrate()
     # gets the instance's flags (_PolicyGuest); an exception is kept for the

@@ -1,11 +1,34 @@
 """After a rolled-back live migration: ERROR the instance when its source
-host's compute service is disabled or forced down.
+host has failed.
 
-A host is disabled (or forced down) when it is being evacuated because it
-failed or degraded.  An instance whose live migration off that host rolled
-back would otherwise sit ACTIVE on a host nothing will schedule to or
-recover from; in ERROR, with a fault saying why, it can be recovered by
-evacuation, or rebuilt or rebooted once the host is enabled again.
+The source counts as failed when its compute service is **forced down**,
+or **disabled with a reason that marks a failure**: one that starts with
+one of ``[wrs_lm] failure_disabled_reason_prefixes`` (default
+``failure:``; case and leading spaces ignored), as ``nova-wrs-lm host drain
+--for failure`` sets it.  An instance whose migration off such a host
+rolled back would otherwise sit ACTIVE on a host nothing will schedule to
+or recover from; in ERROR, with a fault saying why, it can be recovered by
+evacuation, or rebooted once the host is enabled again (``nova-wrs-lm host
+enable``).
+
+A host disabled for any other reason (none, ``maintenance: ...``, anything
+an operator typed) is being emptied on purpose: the instance stays ACTIVE
+with the migration ``failed``, as in stock Nova (seed 000: on a lock, the
+instance does not fail).  A cancelled migration (``nova
+live-migration-abort``) never errors its instance: it is an operator's
+decision, not a failure.
+
+The rule, by the source's compute service (``_failure``):
+
+==========================================  ==========================
+source compute service                      instance after a rollback
+==========================================  ==========================
+up and enabled                              ACTIVE (Nova's)
+disabled, no reason or any other reason     ACTIVE (Nova's)
+disabled, reason ``failure: ...``           ERROR, fault names reason
+forced down (enabled or disabled)           ERROR, fault says so
+any, migration cancelled                    ACTIVE (Nova's)
+==========================================  ==========================
 """
 
 from nova import exception
@@ -24,28 +47,39 @@ class LiveMigrationRolledBack(exception.NovaException):
                'is enabled.')
 
 
-def _service_state(context, host):
-    """``'disabled'``, ``'forced down'``, both, or None when the compute
-    service of ``host`` is up and enabled (or cannot be found)."""
+def marks_failure(disabled_reason, prefixes):
+    """Whether ``disabled_reason`` starts with one of ``prefixes`` (case
+    and leading spaces ignored)."""
+    text = (disabled_reason or '').lstrip().lower()
+    return any(prefix and text.startswith(prefix.strip().lower())
+               for prefix in prefixes)
+
+
+def _failure(context, host, prefixes):
+    """Why the compute service of ``host`` counts as failed (``'forced
+    down'``, ``"disabled ('failure: ...')"`` or both), or None (also when
+    it cannot be found)."""
     try:
         service = objects.Service.get_by_compute_host(context, host)
     except exception.NotFound:
         return None
     states = []
-    if service.disabled:
-        states.append('disabled')
+    if service.disabled and marks_failure(service.disabled_reason,
+                                          prefixes):
+        states.append('disabled (%r)' % service.disabled_reason.strip())
     if service.forced_down:
         states.append('forced down')
     return ' and '.join(states) or None
 
 
-def error_if_source_down(context, instance, dest, why):
+def error_if_source_failed(context, instance, dest, why, prefixes):
     """Set ``instance`` (rolled back to ``instance.host``) to ERROR with a
-    fault when that host's compute service is disabled or forced down.
+    fault when that host counts as failed (see the module docstring).
 
+    :param prefixes: ``[wrs_lm] failure_disabled_reason_prefixes``
     :returns: True when the instance was set to ERROR.
     """
-    state = _service_state(context, instance.host)
+    state = _failure(context, instance.host, prefixes)
     if state is None:
         return False
     fault = LiveMigrationRolledBack(dest=dest, host=instance.host,

@@ -48,10 +48,15 @@ class LiveMigrationTestBase(cloud.LibvirtTestCase):
 
     # -- stories' vocabulary ---------------------------------------------
 
+    #: Flavor sizes of the servers booted (Nova's helper's defaults when
+    #: empty: 2 VCPUs, 2 GB, which a fake host holds only 4 of).
+    FLAVOR_SIZE = {}
+
     def _server(self, flavor=None, image=None, metadata=None):
         """Boot a server on src with these extra specs, image properties
         and metadata."""
-        flavor_id = self._create_flavor(extra_spec=flavor or {})
+        flavor_id = self._create_flavor(extra_spec=flavor or {},
+                                        **self.FLAVOR_SIZE)
         image_id = self.glance.auto_disk_config_enabled_image['id']
         if image:
             image_id = self.glance.create(None, {
@@ -243,41 +248,99 @@ class TimeoutTest(LiveMigrationTestBase):
 
 
 class RollbackTest(LiveMigrationTestBase):
-    """A migration that rolls back off a disabled or forced-down host."""
+    """A migration that rolls back: ERROR only off a failed source (forced
+    down, or disabled with a ``failure:`` reason), the rule of
+    nova_wrs_lm.virt.rollback."""
 
-    def test_source_disabled_rollback_ends_in_error_with_fault(self):
-        server = self._stuck_server(flavor={TIMEOUT: '120'})
-        self._set_service('src', status='disabled',
-                          disabled_reason='data port failed')
-        self._live_migrate(server, migration_expected_state='failed',
-                           server_expected_state='ERROR')
-        server = self._assert_on(server, 'src', 'ERROR')
-        message = server['fault']['message']
-        self.assertIn('rolled back to source host src', message)
-        self.assertIn('compute service is disabled', message)
-        self.assertIn('live migration not completed after 120 sec', message)
-        self.assertIn('evacuation', message)
+    FLAVOR_SIZE = {'vcpu': 1, 'memory_mb': 256, 'disk': 1}
 
-    def test_source_forced_down_mid_migration_ends_in_error(self):
-        server = self._stuck_server(flavor={TIMEOUT: '120'})
-        self.clock.hold(at=10)
-        self._start_migration(server)
-        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
-        self._set_service('src', forced_down=True)
-        self.clock.release()
-        self._wait_for_migration_status(server, ['failed'])
-        server = self._assert_on(server, 'src', 'ERROR')
-        self.assertIn('compute service is forced down',
-                      server['fault']['message'])
+    #: (how src's compute service is set mid-migration, the server's
+    #: status after the rollback)
+    RULE = (
+        ({}, 'ACTIVE'),
+        ({'status': 'disabled'}, 'ACTIVE'),
+        ({'status': 'disabled',
+          'disabled_reason': 'maintenance: kernel upgrade'}, 'ACTIVE'),
+        ({'status': 'disabled', 'disabled_reason': 'data port failed'},
+         'ACTIVE'),
+        ({'status': 'disabled',
+          'disabled_reason': 'failure: data port down'}, 'ERROR'),
+        ({'status': 'disabled', 'disabled_reason': '  FAILURE: NIC'},
+         'ERROR'),
+        ({'forced_down': True}, 'ERROR'),
+    )
 
-    def test_source_enabled_failure_stays_active(self):
+    def _roll_back_with_source(self, **service):
+        """A migration off src whose job fails after src's compute
+        service was set as ``service`` says."""
         server = self._stuck_server()
         self.clock.hold(at=10)
         self._start_migration(server)
         self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
+        if service:
+            self._set_service('src', **service)
         self.jobs.end(server['id'])  # the job fails on its own
         self.clock.release()
         self._wait_for_migration_status(server, ['failed'])
+        return server
+
+    def _reset_source(self):
+        self._set_service('src', status='enabled')
+        self._set_service('src', forced_down=False)
+
+    def test_the_rule_by_source_service(self):
+        for service, status in self.RULE:
+            with self.subTest(service=service):
+                server = self._roll_back_with_source(**service)
+                server = self._assert_on(server, 'src', status)
+                self._reset_source()
+                if status == 'ACTIVE':
+                    self.assertNotIn('fault', server)
+                    continue
+                message = server['fault']['message']
+                self.assertIn('rolled back to source host src', message)
+                self.assertIn('evacuation', message)
+                if 'disabled_reason' in service:
+                    self.assertIn("compute service is disabled (%r)" %
+                                  service['disabled_reason'].strip(),
+                                  message)
+                else:
+                    self.assertIn('compute service is forced down', message)
+
+    def test_the_prefixes_are_an_option(self):
+        self.flags(group='wrs_lm',
+                   failure_disabled_reason_prefixes=['hw-fault', 'vim:'])
+        server = self._roll_back_with_source(
+            status='disabled', disabled_reason='VIM: host degraded')
+        self._assert_on(server, 'src', 'ERROR')
+        self._reset_source()
+        server = self._roll_back_with_source(
+            status='disabled', disabled_reason='failure: x')
+        self._assert_on(server, 'src', 'ACTIVE')
+
+    def test_timeout_off_a_failed_source_ends_in_error_with_fault(self):
+        server = self._stuck_server(flavor={TIMEOUT: '120'})
+        self._set_service('src', status='disabled',
+                          disabled_reason='failure: data port failed')
+        self._live_migrate(server, migration_expected_state='failed',
+                           server_expected_state='ERROR')
+        server = self._assert_on(server, 'src', 'ERROR')
+        message = server['fault']['message']
+        self.assertIn("compute service is disabled ('failure: data port "
+                      "failed')", message)
+        self.assertIn('live migration not completed after 120 sec', message)
+
+    def test_operator_abort_off_a_failed_source_stays_active(self):
+        server = self._stuck_server()
+        self._set_service('src', status='disabled',
+                          disabled_reason='failure: data port down')
+        self.clock.hold(at=10)
+        self._start_migration(server)
+        self.assertTrue(self.clock.held.wait(waits.SAFETY_LIMIT))
+        migration = self.api.get_active_migrations(server['id'])[0]
+        self.api.delete_migration(server['id'], migration['id'])
+        self.clock.release()
+        self._wait_for_migration_status(server, ['cancelled', 'failed'])
         self._assert_on(server, 'src', 'ACTIVE')
 
 

@@ -1,0 +1,133 @@
+"""The compute API calls of the host commands, over an openstacksdk
+connection: data in, data out, no printing.
+
+Plain REST through the SDK's compute adapter (``clouds.yaml``,
+``--os-cloud``, ``OS_*``) at one fixed microversion, so that what is sent
+does not depend on the SDK release: :data:`MICROVERSION` (2.84: instance
+action events carry ``details``, the failure message an admin may read;
+os-services is addressed by UUID from 2.53; ``instance_uuid`` filters
+os-migrations from 2.59).  Every call raises
+:class:`~nova_wrs_lm.cloud.connection.CloudError` with Nova's own message
+when Nova refuses it.
+"""
+
+from oslo_serialization import jsonutils
+
+from nova_wrs_lm.cloud.connection import CloudError
+
+MICROVERSION = '2.84'
+
+#: Final statuses of a live migration record (Nova 34's
+#: ``ComputeManager`` and conductor).
+LIVE_FINAL = ('completed', 'failed', 'error', 'cancelled')
+#: Final statuses of a cold migration record; ``finished`` waits for the
+#: confirmation (``confirmed`` then).
+COLD_FINAL = ('finished', 'confirmed', 'error', 'failed', 'reverted')
+
+
+class Compute:
+    """The calls, on one openstacksdk ``Connection``."""
+
+    def __init__(self, conn):
+        self._adapter = conn.compute
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _call(self, method, url, body=None, params=None, ok=(200,)):
+        kwargs = {'microversion': MICROVERSION, 'raise_exc': False}
+        if body is not None:
+            kwargs['json'] = body
+        if params:
+            kwargs['params'] = params
+        try:
+            response = getattr(self._adapter, method)(url, **kwargs)
+        except Exception as exc:  # keystoneauth connection errors, ...
+            raise CloudError('%s %s: %s' % (method.upper(), url, exc)) \
+                from None
+        if response.status_code not in ok:
+            raise CloudError('%s %s: %s' % (method.upper(), url,
+                                            _fault(response)))
+        if not response.content:
+            return None
+        return response.json()
+
+    # -- services -----------------------------------------------------------
+
+    def compute_service(self, host):
+        """The ``nova-compute`` service of ``host`` (a dict)."""
+        services = self._call('get', '/os-services', params={
+            'binary': 'nova-compute', 'host': host})['services']
+        if not services:
+            raise CloudError('no nova-compute service on host %s' % host)
+        return services[0]
+
+    def update_service(self, service_id, **body):
+        return self._call('put', '/os-services/%s' % service_id,
+                          body)['service']
+
+    # -- servers ------------------------------------------------------------
+
+    def servers_on(self, host):
+        """Every server on ``host`` (all projects), oldest first."""
+        found, marker = [], None
+        while True:
+            params = {'all_tenants': 1, 'host': host, 'limit': 1000,
+                      'sort_key': 'created_at', 'sort_dir': 'asc'}
+            if marker:
+                params['marker'] = marker
+            page = self._call('get', '/servers/detail',
+                              params=params)['servers']
+            found.extend(page)
+            if len(page) < 1000:
+                return found
+            marker = page[-1]['id']
+
+    def server(self, server_id):
+        return self._call('get', '/servers/%s' % server_id)['server']
+
+    def action(self, server_id, body):
+        """``POST /servers/{id}/action`` (202, 200 or 204)."""
+        return self._call('post', '/servers/%s/action' % server_id, body,
+                          ok=(200, 202, 204))
+
+    # -- migrations ---------------------------------------------------------
+
+    def migrations(self, server_id):
+        """Every migration record of the server, oldest first."""
+        found = self._call('get', '/os-migrations', params={
+            'instance_uuid': server_id})['migrations']
+        return sorted(found, key=lambda m: m['id'])
+
+    def running_migration(self, server_id, migration_id):
+        """The in-progress live migration with its memory figures, or None
+        once it is no longer in progress."""
+        try:
+            return self._call('get', '/servers/%s/migrations/%s' % (
+                server_id, migration_id))['migration']
+        except CloudError:
+            return None
+
+    def abort_migration(self, server_id, migration_id):
+        self._call('delete', '/servers/%s/migrations/%s' % (
+            server_id, migration_id), ok=(202,))
+
+    # -- what happened ------------------------------------------------------
+
+    def actions(self, server_id):
+        """The server's instance actions, newest first."""
+        return self._call('get', '/servers/%s/os-instance-actions'
+                          % server_id)['instanceActions']
+
+    def action_events(self, server_id, request_id):
+        return self._call('get', '/servers/%s/os-instance-actions/%s' % (
+            server_id, request_id))['instanceAction'].get('events') or []
+
+
+def _fault(response):
+    """Nova's fault message of an error response, else its status."""
+    try:
+        body = jsonutils.loads(response.text)
+        (fault,) = body.values()
+        return '%s (HTTP %d)' % (fault['message'], response.status_code)
+    except Exception:
+        return 'HTTP %d' % response.status_code

@@ -1,0 +1,146 @@
+"""``nova-wrs-lm host``: operations on a compute host, through openstacksdk
+(``clouds.yaml`` with ``--os-cloud``, or the ``OS_*`` variables; admin
+credentials).
+
+* ``host drain HOST --for maintenance|failure``: move every instance off
+  the host (:mod:`nova_wrs_lm.host_ops.drain`);
+* ``host enable HOST``: enable the host and recover the instances a failed
+  move left in ERROR on it (:mod:`nova_wrs_lm.host_ops.enable`).
+
+Parses and prints only.  Progress goes to stderr while a command runs;
+the result (a table, or ``--format json``) to stdout.  Exit status: 0 when
+everything succeeded, 1 otherwise, 2 for bad usage or a cloud that cannot
+be reached.
+"""
+
+import json
+import sys
+
+from nova_wrs_lm import text_table
+from nova_wrs_lm.cloud import compute as compute_api
+from nova_wrs_lm.cloud import connection
+from nova_wrs_lm.host_ops import drain
+from nova_wrs_lm.host_ops import enable
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        'host', help='drain or enable a compute host',
+        description=__doc__)
+    hosts = parser.add_subparsers(dest='host_command', metavar='COMMAND')
+    hosts.required = True
+
+    cmd = hosts.add_parser(
+        'drain', help='move every instance off a host',
+        description=drain.__doc__)
+    cmd.add_argument('host', metavar='HOST')
+    cmd.add_argument('--for', dest='purpose', required=True,
+                     choices=drain.PURPOSES,
+                     help='maintenance: stop at the first failed move, no '
+                          'instance put in ERROR; failure: move all that '
+                          'can move, ERROR the others with the reason')
+    cmd.add_argument('--reason', metavar='TEXT',
+                     help='the service\'s disabled_reason after '
+                          '"maintenance: " or "failure: " (default: %s)'
+                          % drain.DEFAULT_REASON)
+    cmd.add_argument('--concurrency', type=_positive, default=2,
+                     metavar='N', help='moves in flight at once (default 2)')
+    cmd.add_argument('--dry-run', action='store_true',
+                     help='print the plan (each instance, live or cold, or '
+                          'why it is skipped) and change nothing')
+    _common(cmd)
+    cmd.set_defaults(run=run_drain)
+
+    cmd = hosts.add_parser(
+        'enable', help='enable a host and recover its instances left in '
+                       'ERROR by a failed move', description=enable.__doc__)
+    cmd.add_argument('host', metavar='HOST')
+    _common(cmd)
+    cmd.set_defaults(run=run_enable)
+    return parser
+
+
+def _common(cmd):
+    cmd.add_argument('--format', choices=('table', 'json'), default='table')
+    cmd.add_argument('--os-cloud', metavar='NAME', default=None,
+                     help='the clouds.yaml entry (default: OS_CLOUD, else '
+                          'the OS_* variables)')
+
+
+def _positive(text):
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            '--concurrency must be a whole number of at least 1, got %r'
+            % text)
+    return value
+
+
+def _compute(args, conn):
+    return compute_api.Compute(conn or connection.connect(args.os_cloud))
+
+
+def run_drain(args, out=None, err=None, conn=None, **drain_kwargs):
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        job = drain.Drain(
+            _compute(args, conn), args.host, args.purpose, args.reason,
+            concurrency=args.concurrency,
+            progress=lambda line: err.write(line + '\n'), **drain_kwargs)
+        report = job.run(dry_run=args.dry_run)
+    except connection.CloudError as exc:
+        err.write('nova-wrs-lm host drain: error: %s\n' % exc)
+        return EXIT_INVALID
+    if args.format == 'json':
+        out.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) +
+                  '\n')
+    else:
+        service = report.service
+        out.write('Host %s drained for %s%s: service %s (%s), was %s\n\n' % (
+            report.host, report.purpose,
+            ' (dry run: nothing changed)' if report.dry_run else '',
+            service['status'], service['disabled_reason'] or 'no reason',
+            service['was']))
+        out.write(text_table.render(
+            [(o.name or '', o.id, o.action, o.result or 'planned',
+              o.to or '', '' if o.seconds is None else '%.1f' % o.seconds,
+              o.reason or '') for o in report.instances],
+            ('name', 'id', 'action', 'result', 'to', 'seconds',
+             'reason')) + '\n')
+        out.write('\nmoved %d, failed %d, skipped %d\n' % (
+            report.count(drain.MOVED), report.count(drain.FAILED),
+            report.count(drain.SKIPPED)))
+    return 0 if report.succeeded else EXIT_FAILED
+
+
+def run_enable(args, out=None, err=None, conn=None, **enable_kwargs):
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        report = enable.Enable(
+            _compute(args, conn), args.host,
+            progress=lambda line: err.write(line + '\n'),
+            **enable_kwargs).run()
+    except connection.CloudError as exc:
+        err.write('nova-wrs-lm host enable: error: %s\n' % exc)
+        return EXIT_INVALID
+    if args.format == 'json':
+        out.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) +
+                  '\n')
+    else:
+        out.write('Host %s enabled (was %s)\n\n' % (
+            report.host, report.service['was']))
+        out.write(text_table.render(
+            [(o.name or '', o.id, o.result, o.reason or '')
+             for o in report.instances],
+            ('name', 'id', 'result', 'reason')) + '\n')
+        out.write('\nrecovered %d, failed %d, left %d\n' % (
+            report.count(enable.RECOVERED), report.count(enable.FAILED),
+            report.count(enable.LEFT)))
+    return 0 if report.succeeded else EXIT_FAILED
