@@ -31,6 +31,9 @@ The seam, and the Nova 34.0.0 code it relies on:
   sends it to the conductor as Nova's own.  For a later instance of a
   multi-create, Nova must first release the instances already claimed:
   the filters let Nova raise its own exception then.
+- When Placement returns no candidate, no filter runs:
+  :mod:`~nova_wrs_lm.scheduler.no_candidates` gives that NoValidHost its
+  reason (installed by :func:`all_filters`).
 """
 
 from nova import exception
@@ -38,6 +41,7 @@ from nova.scheduler import filters as nova_filters
 from oslo_log import log as logging
 
 from nova_wrs_lm.scheduler import filter_details
+from nova_wrs_lm.scheduler import no_candidates
 from nova_wrs_lm.scheduler import no_valid_host
 from nova_wrs_lm.scheduler.filters import failover_segment
 
@@ -102,6 +106,7 @@ _classes = []
 def all_filters():
     """Nova's filters (``nova.scheduler.filters.all_filters``) and this
     package's, as explaining subclasses of the same names."""
+    no_candidates.install()
     if not _classes:
         found = nova_filters.all_filters() + [
             failover_segment.FailoverSegmentFilter]

@@ -102,6 +102,22 @@ class AffinityTest(_Cloud):
         self.assertNotIn('fault', server)
 
 
+class NoCandidateTest(_Cloud):
+    HOSTS = ('c1', 'c2')
+
+    def test_placement_returned_nothing_so_no_filter_ran(self):
+        # SmallFakeDriver hosts have 8192 MB of RAM.
+        flavor = self._create_flavor(memory_mb=16384, vcpu=1, disk=1,
+                                     name='huge')
+        body = self._build_server(networks='none', flavor_id=flavor)
+        server = self._wait_for_state_change(
+            self.api.post_server({'server': body}), 'ERROR')
+        self.assertEqual(
+            'No valid host was found. Placement returned no allocation '
+            'candidate for the requested resources; no host filter ran.',
+            server['fault']['message'])
+
+
 class CapTest(_Cloud):
     HOSTS = tuple('h%02d' % i for i in range(22))
 
