@@ -30,6 +30,9 @@ WRS_LM_API_PASTE = WRS_LM_API_PASTE_CANDIDATES[0]
 #: ``[filter_scheduler]`` entries of this package (the documented paths).
 FILTERS = 'nova_wrs_lm.scheduler.filters.all_filters'
 FILTER = 'FailoverSegmentFilter'
+#: ``available_filters`` of the explaining filters (Nova's and ours, in
+#: place of ``nova.scheduler.filters.all_filters``).
+EXPLAINING_FILTERS = 'nova_wrs_lm.scheduler.all_filters'
 WEIGHER = ('nova_wrs_lm.scheduler.weights.failover_segment.'
            'FailoverSegmentWeigher')
 

@@ -41,6 +41,12 @@ class FailoverSegmentFilter(filters.BaseHostFilter):
         return [host_state for host_state in filter_obj_list
                 if self._passes(request, host_state)]
 
+    def rejection_detail(self, host_state, spec_obj):
+        """Why the rules reject ``host_state`` (None: they do not); the
+        detail of the NoValidHost message of
+        :mod:`nova_wrs_lm.scheduler.explaining`."""
+        return rules.for_request(spec_obj).rejects(host_state)
+
     @staticmethod
     def _passes(request, host_state):
         reason = request.rejects(host_state)
