@@ -20,7 +20,7 @@ from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 from nova_wrs_lm.virt import monitor as lm_monitor
 from tests.integration import base
-from tests.integration import hosts
+from nova_wrs_lm.realcloud import libvirt_hosts as hosts
 
 libvirt = base.libvirt
 

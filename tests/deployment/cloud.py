@@ -1,0 +1,67 @@
+"""The one cloud the deployment scenarios share: brought up once per test
+process (``tools/cloud.sh up``'s code), torn down when the process ends
+whatever happened, unless it was already running before (then it is left
+as it was).  :func:`unavailable` says why it cannot run here."""
+
+import atexit
+import os
+import threading
+
+from nova_wrs_lm.realcloud import deploy
+from nova_wrs_lm.realcloud import layout
+from nova_wrs_lm.realcloud import processes
+
+_lock = threading.Lock()
+_state = {}
+
+
+def _say(text):
+    # Progress goes to the test process's stderr (stestr shows it on
+    # failure only); the cloud's own logs are under its state directory.
+    import sys
+    print('deployment cloud: %s' % text, file=sys.stderr, flush=True)
+
+
+def unavailable():
+    reason = deploy.unavailable()
+    if reason:
+        return reason
+    if not os.path.exists('/usr/bin/nsenter'):
+        return 'nsenter is not installed'
+    return None
+
+
+def get():
+    """The running :class:`~nova_wrs_lm.realcloud.deploy.Cloud` (brought
+    up on first use); raises what ``up`` raised."""
+    with _lock:
+        if 'error' in _state:
+            raise _state['error']
+        if 'cloud' in _state:
+            return _state['cloud']
+        cloud = deploy.Cloud(say=_say)
+        was_running = all(row.pid for row in cloud.status())
+        if not was_running:
+            atexit.register(_down, cloud)
+        try:
+            cloud.up(install_packages=True)
+        except (deploy.CloudError, processes.ProcessError,
+                OSError) as exc:
+            _state['error'] = exc
+            raise
+        _state['cloud'] = cloud
+        _state['owned'] = not was_running
+        return cloud
+
+
+def _down(cloud):
+    if os.environ.get('WRS_LM_DEPLOYMENT_KEEP_CLOUD'):
+        _say('left running (WRS_LM_DEPLOYMENT_KEEP_CLOUD); '
+             'tools/cloud.sh down stops it')
+        return
+    _say('stopping the cloud')
+    cloud.down()
+
+
+def clouds_yaml():
+    return layout.current().clouds_yaml
