@@ -7,6 +7,8 @@ print; the work is nova_wrs_lm.realcloud.deploy).
   down [--purge]                   stop every process it started (by PID);
                                    --purge also removes the state (not
                                    the venvs)
+  down --if-tests-started          the same, only if tests/deployment
+                                   brought the cloud up
   status                           what runs, and what listens
 
 State directory: $WRS_LM_CLOUD_DIR (default /var/tmp/wrs-lm-cloud).
@@ -39,6 +41,9 @@ def main(argv=None):
                     help='do not install Debian packages')
     down = sub.add_parser('down')
     down.add_argument('--purge', action='store_true')
+    down.add_argument('--if-tests-started', action='store_true',
+                      help='only if tests/deployment brought it up (and '
+                           'did not bring it down)')
     sub.add_parser('status')
     args = parser.parse_args(argv)
 
@@ -53,6 +58,9 @@ def main(argv=None):
                   % cloud.lay.logs, file=sys.stderr)
             return 1
     elif args.command == 'down':
+        if args.if_tests_started and not os.path.exists(
+                cloud.lay.path(deploy.STARTED_BY_TESTS)):
+            return 0
         stopped = cloud.down(purge=args.purge)
         _say('stopped %s' % (', '.join(stopped) or 'nothing (nothing ran)'))
         left = cloud.listening()

@@ -67,10 +67,12 @@ def start_libvirt(lay, host):
 
 def start_compute(cloud, host, driver):
     """Start nova-compute of ``host`` with ``driver`` (if not running)
-    and wait until the API shows its service up."""
+    and wait until its service has reported through the API (a service
+    forced down reports too, and stays down)."""
     lay = cloud.lay
     name = compute_name(host)
     pid = processes.read_pid(lay.pid_file(name))
+    since = time.time()
     if pid is None:
         lh = start_libvirt(lay, host)
         configs.write_ini(configs.compute_conf_path(lay, host),
@@ -84,9 +86,9 @@ def start_compute(cloud, host, driver):
             argv += ['--config-file', path]
         pid = processes.start(argv, lay.pid_file(name),
                               lay.log(name + '-stdout'))
-    processes.wait_until(lambda: cloud.compute_service_up(host.name),
-                         name, READY_TIMEOUT, pid=pid,
-                         log_file=lay.log(name))
+        processes.wait_until(
+            lambda: cloud.compute_reported_since(host.name, since), name,
+            READY_TIMEOUT, pid=pid, log_file=lay.log(name))
     return pid
 
 
@@ -110,10 +112,4 @@ def restart_compute(cloud, host, driver):
     process to exit first (it keeps consuming its RPC topic while it
     lingers), then for the new one to report."""
     stop_compute(cloud.lay, host)
-    since = time.time()
-    pid = start_compute(cloud, host, driver)
-    processes.wait_until(
-        lambda: cloud.compute_reported_since(host.name, since),
-        compute_name(host), READY_TIMEOUT, pid=pid,
-        log_file=cloud.lay.log(compute_name(host)))
-    return pid
+    return start_compute(cloud, host, driver)

@@ -5,11 +5,11 @@ what is not running (so ``up`` twice is harmless), and stops everything it
 started by PID.
 """
 
-from concurrent import futures
 import dataclasses
 import datetime
 import os
 import subprocess
+from concurrent import futures
 
 import yaml
 
@@ -39,6 +39,8 @@ GUEST_IMAGES = {
 KERNEL_IMAGE = 'wrs-lm-guest-kernel'
 RAMDISK_IMAGE = 'wrs-lm-guest-initramfs'
 FLAVOR = 'wrs-lm.small'
+#: Marks a cloud that tests/deployment brought up (under the state dir).
+STARTED_BY_TESTS = 'run/started-by-tests'
 
 
 class CloudError(Exception):
@@ -85,7 +87,7 @@ class Cloud:
         for svc in self.admin().compute.services(binary='nova-compute',
                                                  host=host):
             updated = datetime.datetime.fromisoformat(
-                svc.updated_at).replace(tzinfo=datetime.timezone.utc)
+                svc.updated_at).replace(tzinfo=datetime.UTC)
             return svc.state == 'up' and updated.timestamp() >= since - 1
         return False
 
@@ -129,9 +131,24 @@ class Cloud:
         return computes.driver_of(self.lay, host) or DRIVER
 
     def _write_clouds_yaml(self):
+        clouds = configs.clouds_yaml(self.lay)
         with open(self.lay.clouds_yaml, 'w') as f:
-            yaml.safe_dump(configs.clouds_yaml(self.lay), f,
-                           default_flow_style=False)
+            yaml.safe_dump(clouds, f, default_flow_style=False)
+        # The nova client reads no clouds.yaml: OS_* files for it.
+        for name, cloud in clouds['clouds'].items():
+            auth = cloud['auth']
+            with open(self.lay.path('openrc-%s' % name), 'w') as f:
+                for var, value in (
+                        ('OS_AUTH_URL', auth['auth_url']),
+                        ('OS_USERNAME', auth['username']),
+                        ('OS_PASSWORD', auth['password']),
+                        ('OS_PROJECT_NAME', auth['project_name']),
+                        ('OS_USER_DOMAIN_NAME', 'Default'),
+                        ('OS_PROJECT_DOMAIN_NAME', 'Default'),
+                        ('OS_REGION_NAME', cloud['region_name']),
+                        ('OS_INTERFACE', 'public'),
+                        ('OS_IDENTITY_API_VERSION', '3')):
+                    f.write('export %s=%s\n' % (var, value))
 
     def _upload_images(self):
         image = self.admin().image
@@ -177,9 +194,12 @@ class Cloud:
             '  export PATH=%s:$PATH' % venv_bin,
             '  openstack --os-cloud %s server list' % L.ADMIN_CLOUD,
             '  openstack --os-cloud %s server create --flavor %s --image '
-            'wrs-lm-guest --network none --wait demo' % (L.MEMBER_CLOUD,
-                                                         FLAVOR),
-            '  nova --os-cloud %s live-migration demo' % L.ADMIN_CLOUD,
+            'wrs-lm-guest --no-network --wait demo' % (L.MEMBER_CLOUD,
+                                                       FLAVOR),
+            '  openstack --os-cloud %s server migrate --live-migration '
+            '--wait demo' % L.ADMIN_CLOUD,
+            'The nova client reads no clouds.yaml: . %s first.' %
+            self.lay.path('openrc-%s' % L.ADMIN_CLOUD),
             'Logs: %s; stop it with tools/cloud.sh down.' % self.lay.logs,
         ])
 
@@ -190,8 +210,9 @@ class Cloud:
         hosts = self._known_hosts()
         # In parallel: each compute takes its graceful shutdown time.
         with futures.ThreadPoolExecutor(len(hosts)) as pool:
-            for host, pid in zip(hosts, pool.map(
-                    lambda h: computes.stop_compute(self.lay, h), hosts)):
+            pids = list(pool.map(
+                lambda h: computes.stop_compute(self.lay, h), hosts))
+            for host, pid in zip(hosts, pids, strict=True):
                 if pid:
                     stopped.append(computes.compute_name(host))
         if services.PLAIN_API.stop(self.lay):
@@ -203,6 +224,10 @@ class Cloud:
             if computes.libvirt_host(self.lay, host).running():
                 stopped.append('libvirtd-%s' % host.name)
             computes.stop_libvirt(self.lay, host)
+        try:
+            os.unlink(self.lay.path(STARTED_BY_TESTS))
+        except FileNotFoundError:
+            pass
         if purge:
             services.remove_state(self.lay)
         return stopped

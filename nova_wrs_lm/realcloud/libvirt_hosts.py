@@ -50,7 +50,7 @@ auth_unix_rw = "none"
 unix_sock_group = "root"
 unix_sock_rw_perms = "0700"
 log_level = {log_level}
-log_outputs = "{log_level}:file:/var/log/libvirt/libvirtd.log"
+log_outputs = "{output_level}:file:/var/log/libvirt/libvirtd.log"
 {filters}{listen}'''
 
 _QEMU_CONF = '''\
@@ -183,6 +183,9 @@ class LibvirtHost:
         with open(self._path('etc', 'libvirtd.conf'), 'w') as f:
             f.write(_LIBVIRTD_CONF.format(host_uuid=self.host_uuid,
                                           log_level=self._log_level,
+                                          output_level=(
+                                              1 if self._log_filters
+                                              else self._log_level),
                                           listen=listen, filters=(
                                               'log_filters = "%s"\n' %
                                               self._log_filters

@@ -53,7 +53,8 @@ def start(argv, pid_file, log_file, env=None, cwd=None):
             stderr=subprocess.STDOUT, env=full_env, cwd=cwd,
             start_new_session=True)
     record(pid_file, proc.pid)
-    # Not waited for here: the process outlives this one.
+    # Not waited for through Popen (the process may outlive this one;
+    # stop() reaps it): keep Popen from warning that it still runs.
     proc.returncode = 0
     return proc.pid
 
@@ -80,6 +81,7 @@ def stop(pid_file, timeout=30):
                 time.sleep(0.05)
         # What is left of its group (workers), if anything.
         _signal_group(pid, signal.SIGKILL)
+        _reap(pid)
     try:
         os.unlink(pid_file)
     except FileNotFoundError:

@@ -43,6 +43,9 @@ def get():
         was_running = all(row.pid for row in cloud.status())
         if not was_running:
             atexit.register(_down, cloud)
+            os.makedirs(cloud.lay.run, exist_ok=True)
+            with open(cloud.lay.path(deploy.STARTED_BY_TESTS), 'w') as f:
+                f.write('%d\n' % os.getpid())
         try:
             cloud.up(install_packages=True)
         except (deploy.CloudError, processes.ProcessError,
@@ -58,6 +61,10 @@ def _down(cloud):
     if os.environ.get('WRS_LM_DEPLOYMENT_KEEP_CLOUD'):
         _say('left running (WRS_LM_DEPLOYMENT_KEEP_CLOUD); '
              'tools/cloud.sh down stops it')
+        try:
+            os.unlink(cloud.lay.path(deploy.STARTED_BY_TESTS))
+        except FileNotFoundError:
+            pass
         return
     _say('stopping the cloud')
     cloud.down()

@@ -21,10 +21,10 @@ from nova.virt.libvirt import guest as libvirt_guest
 
 from nova_wrs_lm import config_loader
 from nova_wrs_lm import resolver
-from nova_wrs_lm.virt import migration_flags
-from nova_wrs_lm.virt import monitor as lm_monitor
 from nova_wrs_lm.realcloud import guest as guests
 from nova_wrs_lm.realcloud import libvirt_hosts as hosts
+from nova_wrs_lm.virt import migration_flags
+from nova_wrs_lm.virt import monitor as lm_monitor
 
 libvirt = hosts.libvirt
 
