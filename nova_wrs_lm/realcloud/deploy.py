@@ -9,7 +9,7 @@ import dataclasses
 import datetime
 import os
 import subprocess
-from concurrent import futures
+import threading
 
 import yaml
 
@@ -74,21 +74,21 @@ class Cloud:
             self._admin = identity.admin_connection()
         return self._admin
 
-    def compute_service_up(self, host):
-        try:
-            for svc in self.admin().compute.services(
-                    binary='nova-compute', host=host):
-                return svc.state == 'up'
-        except Exception:  # noqa: BLE001 - not up yet, whatever the cause
-            return False
-        return False
-
     def compute_reported_since(self, host, since):
-        for svc in self.admin().compute.services(binary='nova-compute',
-                                                 host=host):
+        """True once the compute service of ``host`` has reported (its
+        ``updated_at``) at or after ``since`` (a time.time()); a service
+        forced down reports too."""
+        try:
+            found = list(self.admin().compute.services(
+                binary='nova-compute', host=host))
+        except Exception:  # noqa: BLE001 - not registered yet
+            return False
+        for svc in found:
+            if not svc.updated_at:
+                return False
             updated = datetime.datetime.fromisoformat(
                 svc.updated_at).replace(tzinfo=datetime.UTC)
-            return svc.state == 'up' and updated.timestamp() >= since - 1
+            return updated.timestamp() >= since - 1
         return False
 
     # -- up ----------------------------------------------------------
@@ -209,12 +209,19 @@ class Cloud:
         stopped = []
         hosts = self._known_hosts()
         # In parallel: each compute takes its graceful shutdown time.
-        with futures.ThreadPoolExecutor(len(hosts)) as pool:
-            pids = list(pool.map(
-                lambda h: computes.stop_compute(self.lay, h), hosts))
-            for host, pid in zip(hosts, pids, strict=True):
-                if pid:
-                    stopped.append(computes.compute_name(host))
+        # Plain threads, not an executor: down() also runs from atexit,
+        # where executors refuse new work.
+        pids = {}
+        threads = [threading.Thread(
+            target=lambda h=h: pids.__setitem__(
+                h.name, computes.stop_compute(self.lay, h)))
+            for h in hosts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stopped += [computes.compute_name(h) for h in hosts
+                    if pids.get(h.name)]
         if services.PLAIN_API.stop(self.lay):
             stopped.append(services.PLAIN_API.name)
         for svc in reversed(services.ORDER):

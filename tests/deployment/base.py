@@ -89,9 +89,8 @@ class ScenarioTestCase(testtools.TestCase):
         image = glance.create_image(
             name=self.name('image'), filename=root, disk_format='ami',
             container_format='ami', visibility='public', wait=True,
-            kernel_id=src.properties['kernel_id'],
-            ramdisk_id=src.properties['ramdisk_id'],
-            os_command_line=src.properties['os_command_line'],
+            kernel_id=src.kernel_id, ramdisk_id=src.ramdisk_id,
+            os_command_line=src.os_command_line,
             **properties)
         self.addCleanup(glance.delete_image, image, ignore_missing=True)
         return image

@@ -42,6 +42,10 @@ def get():
         cloud = deploy.Cloud(say=_say)
         was_running = all(row.pid for row in cloud.status())
         if not was_running:
+            # A cloud of our own starts from nothing (but the venvs):
+            # nothing a previous run left (a host reported down, servers)
+            # changes what the scenarios see.
+            cloud.down(purge=True)
             atexit.register(_down, cloud)
             os.makedirs(cloud.lay.run, exist_ok=True)
             with open(cloud.lay.path(deploy.STARTED_BY_TESTS), 'w') as f:
@@ -55,6 +59,16 @@ def get():
         _state['cloud'] = cloud
         _state['owned'] = not was_running
         return cloud
+
+
+def release():
+    """Bring the cloud down now if this process brought it up (the test
+    module's tearDownModule; atexit is the fallback)."""
+    with _lock:
+        cloud = _state.pop('cloud', None)
+        if cloud is not None and _state.pop('owned', False):
+            atexit.unregister(_down)
+            _down(cloud)
 
 
 def _down(cloud):

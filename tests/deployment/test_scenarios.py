@@ -8,6 +8,13 @@ import subprocess
 
 from nova_wrs_lm.realcloud import layout as L
 from tests.deployment import base
+from tests.deployment import cloud
+
+
+def tearDownModule():
+    # The cloud comes up with the first scenario and goes down after the
+    # last, whatever happened in between.
+    cloud.release()
 
 TIMEOUT = 'hw:wrs:live_migration_timeout'
 DOWNTIME = 'hw:wrs:live_migration_max_downtime'
