@@ -211,24 +211,36 @@ class LiveMigrationTest(base.ScenarioTestCase):
                       lines[0])
 
     def test_s5_tunnelled_per_instance(self):
+        """Tunnelled per instance (flavor false, metadata true): libvirtd
+        is asked for a tunnelled migration.  On this cloud's local storage
+        that is a block migration, which Nova 34 cannot tunnel:
+        ``Guest.migrate`` drops VIR_MIGRATE_NON_SHARED_INC when no disk
+        list is given, and a tunnelled migration gets none (Nova's own
+        global ``live_migration_tunnelled`` does the same), so libvirt
+        refuses it as unsafe and the migration rolls back with the guest
+        running on its source.  (doc/real-cloud.md, "Tunnelling and local
+        storage".)"""
         flavor = self.flavor({TUNNEL: 'false'})
         server = self.boot(flavor=flavor, metadata={
             TUNNEL: 'true', AUTO_CONVERGE: 'false'})
         src, dst, migration = self._migrate(server)
 
-        self.assertEqual('completed', migration['status'])
         flags = self._perform_flags(src, server)
         self.assertTrue(flags, 'libvirtd on %s logged no migration of %s'
                         % (src.name, server.id))
         self.assertTrue(flags[-1] & _TUNNELLED, hex(flags[-1]))
-        server = self.wait_status(server, 'ACTIVE')
-        self.assertEqual(dst.name, server.compute_host)
-        self.assertEqual('running', self.domain_state(dst, server))
-        before, after = self.console(server, src.name), self.console(server)
-        self.assertKeepsRunning(after)
-        self.assertMemoryIntact(before, after)
         lines = self.compute_lines(src, 'Live migration policy: ', server)
         self.assertIn('live_migration_tunnel=True (instance)', lines[0])
+        self.assertIn(migration['status'], ('error', 'failed'))
+        self.assertTrue(self.compute_lines(
+            src, 'Migration without shared storage is unsafe', server))
+        server = self.wait_status(server, 'ACTIVE')
+        self.assertEqual(src.name, server.compute_host)
+        self.assertEqual('running', self.domain_state(src, server))
+        self.assertIsNone(self.domain_state(dst, server))
+        console = self.console(server)
+        self.assertKeepsRunning(console, since=console.console_size())
+        self.assertMemoryIntact(console)
 
 
 class DisabledSourceTest(base.ScenarioTestCase):
