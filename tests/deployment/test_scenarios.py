@@ -325,8 +325,14 @@ class HostDownReportedTest(base.ScenarioTestCase):
             '/servers/%s/action' % server.id, json={'evacuate': {}},
             microversion='2.29', raise_exc=False)
         self.assertEqual(200, resp.status_code, resp.text)
-        server = self.wait_status(server, 'SHUTOFF', 'ACTIVE')
-        self.assertEqual(dst.name, server.compute_host)
+
+        def evacuated():
+            shown = self.show(server)
+            return shown if (shown.compute_host == dst.name and
+                             shown.task_state is None) else None
+        server = self.wait_for(evacuated, 'the server rebuilt on %s' %
+                               dst.name)
+        self.assertIn(server.status, ('SHUTOFF', 'ACTIVE'))
         if server.status == 'SHUTOFF':
             # Nova's evacuate keeps a stopped instance stopped.
             self.admin.compute.start_server(server)
