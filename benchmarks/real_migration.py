@@ -29,13 +29,13 @@ from nova.virt.libvirt import guest as libvirt_guest  # noqa: E402
 from nova_wrs_lm import config_loader  # noqa: E402
 from nova_wrs_lm import resolver  # noqa: E402
 from nova_wrs_lm import spec_table  # noqa: E402
+from nova_wrs_lm.realcloud import guest as guests  # noqa: E402
+from nova_wrs_lm.realcloud import libvirt_hosts as hosts  # noqa: E402
 from nova_wrs_lm.spec_types import FLAVOR  # noqa: E402
 from nova_wrs_lm.spec_types import INSTANCE  # noqa: E402
 from nova_wrs_lm.virt import migration_flags  # noqa: E402
 from nova_wrs_lm.virt import monitor as lm_monitor  # noqa: E402
 from tests.integration import base  # noqa: E402
-from tests.integration import guests  # noqa: E402
-from tests.integration import hosts  # noqa: E402
 
 libvirt = hosts.libvirt
 

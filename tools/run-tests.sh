@@ -4,7 +4,10 @@
 # stestr: unit tests and functional tests in Nova's in-process cloud (in
 # parallel), then the real libvirt + QEMU integration tests (on their own:
 # Nova's functional tests monkey-patch eventlet in the processes that load
-# them; the integration tests skip with a reason where they cannot run).
+# them; the integration tests skip with a reason where they cannot run),
+# then the deployment scenarios on a real cloud brought up on this machine
+# (tools/cloud.sh; skipped with a reason where the machine cannot, or with
+# WRS_LM_SKIP_DEPLOYMENT=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh
@@ -20,10 +23,22 @@ reno lint >/dev/null
 status=0
 echo "== stestr: unit and functional tests"
 stestr run --concurrency "${WRS_LM_TEST_CONCURRENCY:-2}" \
-    --exclude-regex '^tests\.integration\.' "$@" || status=$?
+    --exclude-regex '^tests\.(integration|deployment)\.' "$@" || status=$?
 stestr last --subunit > "$results/1.subunit" || true
 echo "== stestr: real libvirt + QEMU integration tests"
 stestr --test-path ./tests/integration run --serial "$@" || status=$?
 stestr last --subunit > "$results/2.subunit" || true
+if [ -n "${WRS_LM_SKIP_DEPLOYMENT:-}" ]; then
+    echo "== deployment scenarios: skipped (WRS_LM_SKIP_DEPLOYMENT is set)"
+else
+    echo "== stestr: deployment scenarios on a real cloud (tools/cloud.sh)"
+    # The scenarios bring the cloud up once and down when they end; this
+    # stops it too if their process was killed.
+    trap 'tools/cloud.sh down --if-tests-started >/dev/null 2>&1 || true;
+          rm -rf "$results"' EXIT
+    stestr --test-path ./tests/deployment run \
+        --serial "$@" || status=$?
+    stestr last --subunit > "$results/3.subunit" || true
+fi
 python tools/test_totals.py "$results"/*.subunit
 exit $status

@@ -21,10 +21,10 @@ from nova.virt.libvirt import guest as libvirt_guest
 
 from nova_wrs_lm import config_loader
 from nova_wrs_lm import resolver
+from nova_wrs_lm.realcloud import guest as guests
+from nova_wrs_lm.realcloud import libvirt_hosts as hosts
 from nova_wrs_lm.virt import migration_flags
 from nova_wrs_lm.virt import monitor as lm_monitor
-from tests.integration import guests
-from tests.integration import hosts
 
 libvirt = hosts.libvirt
 
@@ -32,11 +32,11 @@ libvirt = hosts.libvirt
 #: memory faster than the link copies it.
 CAPPED_BANDWIDTH = 16
 
-#: Dirtier loads, measured under TCG on a 2-core machine: HEAVY dirties
-#: ~65 MiB/s (never converges at CAPPED_BANDWIDTH unless throttled), LIGHT
-#: ~25 MiB/s (converges at once on an uncapped link).
-HEAVY = {'dirty_mib': 24, 'work': 50000}
-LIGHT = {'dirty_mib': 24, 'work': 150000}
+#: Dirtier loads (nova_wrs_lm.realcloud.guest): HEAVY never converges at
+#: CAPPED_BANDWIDTH unless throttled, LIGHT converges at once on an
+#: uncapped link.
+HEAVY = guests.HEAVY
+LIGHT = guests.LIGHT
 
 #: QEMU's auto-converge starts at 20 % and adds 10 % (libvirt's default,
 #: which Nova keeps); the tests start at 60 % and add 20 % so that the

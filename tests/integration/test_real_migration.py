@@ -15,12 +15,12 @@ import time
 import fixtures
 
 from nova_wrs_lm import spec_table
+from nova_wrs_lm.realcloud import libvirt_hosts as hosts
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
 from nova_wrs_lm.spec_types import INSTANCE
 from nova_wrs_lm.virt import monitor as lm_monitor
 from tests.integration import base
-from tests.integration import hosts
 
 libvirt = base.libvirt
 

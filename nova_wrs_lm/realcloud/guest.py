@@ -1,9 +1,12 @@
-"""The integration tests' guest: a Debian kernel booted directly with a
-busybox initramfs that runs a memory dirtier (``tools/integration/``).
+"""The project's test guest: a Debian kernel booted directly with a
+busybox initramfs that runs a page-checking memory dirtier
+(``tools/integration/``), for the real-libvirt tests and the one-machine
+cloud's Glance images.
 
-:func:`build` builds it once (cached outside the repository), and
-:class:`TestGuest` boots one and reads what its dirtier reports on the
-serial console, which both hosts append to the same file.
+:func:`build` builds it once (cached outside the repository),
+:class:`TestGuest` boots one on a bare libvirt host, and
+:class:`ConsoleLog` reads what a dirtier reports on a serial console file
+(:class:`TestGuest`'s, or Nova's ``console.log``).
 """
 
 import functools
@@ -16,7 +19,24 @@ from xml.sax import saxutils
 
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-_BUILDER = os.path.join(_REPO, 'tools', 'integration', 'build-guest.sh')
+#: The builder of a source checkout (the guest is not shipped).
+_BUILDER = os.environ.get('WRS_LM_GUEST_BUILDER') or os.path.join(
+    _REPO, 'tools', 'integration', 'build-guest.sh')
+
+#: Dirtier loads (MiB written pass after pass, CPU work per page),
+#: measured under TCG on a 2-core machine: HEAVY dirties ~65 MiB/s (never
+#: converges on a 16 MiB/s link unless throttled), LIGHT ~25 MiB/s
+#: (converges at once on an uncapped link), CALM a few MiB/s (converges on
+#: a 16 MiB/s link).
+HEAVY = {'dirty_mib': 24, 'work': 50000}
+LIGHT = {'dirty_mib': 24, 'work': 150000}
+CALM = {'dirty_mib': 8, 'work': 1000000}
+
+
+def command_line(dirty_mib=16, work=0):
+    """The guest kernel's command line for a dirtier load."""
+    return ('console=ttyS0 quiet mitigations=off wrs.mib=%d wrs.work=%d' %
+            (dirty_mib, work))
 
 #: The dirtier prints this once a second.
 _STATUS = re.compile(r'dirtier: pass=(\d+) bad=(\d+) rate=([\d.]+)')
@@ -65,30 +85,11 @@ def build():
     return proc.stdout.strip().splitlines()[-1]
 
 
-class TestGuest:
-    """One guest definition: memory size, dirtier load, console file.
+class ConsoleLog:
+    """A serial console file a dirtier writes to."""
 
-    :param dirty_mib: MiB the dirtier writes, pass after pass.
-    :param work: the dirtier's CPU work per page (higher dirties slower).
-    """
-
-    def __init__(self, guest_dir, console_dir, name, memory_mib=128,
-                 dirty_mib=16, work=0):
-        self.name = name
-        self.uuid = str(uuid.uuid4())
-        self.console = os.path.join(console_dir, name + '.console')
-        cmdline = ('console=ttyS0 quiet mitigations=off '
-                   'wrs.mib=%d wrs.work=%d' % (dirty_mib, work))
-        esc = saxutils.escape
-        self.xml = _DOMAIN_XML.format(
-            name=esc(name), uuid=self.uuid, memory_mib=memory_mib,
-            kernel=esc(os.path.join(guest_dir, 'vmlinuz')),
-            initrd=esc(os.path.join(guest_dir, 'initramfs.gz')),
-            cmdline=esc(cmdline), console=esc(self.console))
-
-    def boot(self, conn):
-        """Create the (transient) domain on ``conn``; return it."""
-        return conn.createXML(self.xml, 0)
+    def __init__(self, path):
+        self.console = path
 
     def statuses(self, since=0):
         """The dirtier's ``(pass, bad, rate)`` reports after byte offset
@@ -128,3 +129,28 @@ class TestGuest:
             if len(found) >= count or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
+
+
+class TestGuest(ConsoleLog):
+    """One guest definition: memory size, dirtier load, console file.
+
+    :param dirty_mib: MiB the dirtier writes, pass after pass.
+    :param work: the dirtier's CPU work per page (higher dirties slower).
+    """
+
+    def __init__(self, guest_dir, console_dir, name, memory_mib=128,
+                 dirty_mib=16, work=0):
+        self.name = name
+        self.uuid = str(uuid.uuid4())
+        self.console = os.path.join(console_dir, name + '.console')
+        cmdline = command_line(dirty_mib, work)
+        esc = saxutils.escape
+        self.xml = _DOMAIN_XML.format(
+            name=esc(name), uuid=self.uuid, memory_mib=memory_mib,
+            kernel=esc(os.path.join(guest_dir, 'vmlinuz')),
+            initrd=esc(os.path.join(guest_dir, 'initramfs.gz')),
+            cmdline=esc(cmdline), console=esc(self.console))
+
+    def boot(self, conn):
+        """Create the (transient) domain on ``conn``; return it."""
+        return conn.createXML(self.xml, 0)

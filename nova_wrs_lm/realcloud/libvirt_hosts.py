@@ -1,4 +1,5 @@
-"""Two real libvirt "hosts" on one machine, for live-migration tests.
+"""Real libvirt "hosts" on one machine, for live-migration tests and the
+one-machine cloud (:mod:`nova_wrs_lm.realcloud.deploy`).
 
 Each host is a ``libvirtd`` in its own mount and UTS namespace: a per-host
 directory is bind-mounted over the paths libvirt has compiled in
@@ -49,8 +50,8 @@ auth_unix_rw = "none"
 unix_sock_group = "root"
 unix_sock_rw_perms = "0700"
 log_level = {log_level}
-log_outputs = "{log_level}:file:/var/log/libvirt/libvirtd.log"
-'''
+log_outputs = "{output_level}:file:/var/log/libvirt/libvirtd.log"
+{filters}{listen}'''
 
 _QEMU_CONF = '''\
 user = "root"
@@ -65,14 +66,23 @@ migration_port_min = {port_min}
 migration_port_max = {port_max}
 '''
 
+#: libvirtd.conf lines of a host that accepts peers (Nova's
+#: ``live_migration_scheme = tcp``) on its own loopback address.
+_LISTEN_TCP = '''\
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "{address}"
+auth_tcp = "none"
+'''
+
 _START_TIMEOUT = 30
 
 
 def _eventlet_patched():
-    try:
-        from eventlet import patcher
-    except ImportError:
+    import sys
+    if 'eventlet' not in sys.modules:
         return False
+    from eventlet import patcher
     return patcher.is_monkey_patched('thread')
 
 
@@ -109,17 +119,45 @@ class LibvirtHost:
     """One libvirtd in its own namespaces, under ``base_dir/name``.
 
     :param index: distinguishes the hosts' migration port ranges.
+    :param listen_address: also accept peers over TCP (no auth) on this
+        address, port 16509.
+    :param binds: more ``(directory of this host, path)`` bind mounts made
+        in the host's mount namespace (e.g. one instances path that is
+        each host's own directory).
+    :param log_filters: libvirtd's ``log_filters`` (e.g. to log each
+        API call and its flags at debug level).
+    :param pid: the PID of this host's daemon, started earlier by another
+        process (see :meth:`start` and :attr:`pid_file`).
     """
 
-    def __init__(self, base_dir, name, index, log_level=3):
+    def __init__(self, base_dir, name, index, log_level=3,
+                 listen_address=None, binds=(), pid=None, log_filters=''):
         self.name = name
         self.dir = os.path.join(base_dir, name)
-        self.host_uuid = str(uuid.uuid4())
         self.port_min = 49152 + 32 * index
         self.port_max = self.port_min + 31
         self._log_level = log_level
-        self.pid = None
+        self._listen_address = listen_address
+        self._binds = tuple(binds)
+        self._log_filters = log_filters
+        self.host_uuid = self._read_uuid() or str(uuid.uuid4())
+        self.pid = pid
         self._proc = None
+
+    @property
+    def pid_file(self):
+        """Where :meth:`start` writes the daemon's PID (outside the
+        host's own bound directories)."""
+        return os.path.join(self.dir, 'libvirtd.pid')
+
+    def _read_uuid(self):
+        # A restarted host keeps its UUID (libvirt peers tell hosts apart
+        # by it).
+        try:
+            with open(os.path.join(self.dir, 'host_uuid')) as f:
+                return f.read().strip() or None
+        except OSError:
+            return None
 
     @property
     def uri(self):
@@ -136,9 +174,22 @@ class LibvirtHost:
     def _write_config(self):
         for part, _target in _BOUND:
             os.makedirs(self._path(part), exist_ok=True)
+        for source, _target in self._binds:
+            os.makedirs(source, exist_ok=True)
+        with open(os.path.join(self.dir, 'host_uuid'), 'w') as f:
+            f.write(self.host_uuid + '\n')
+        listen = (_LISTEN_TCP.format(address=self._listen_address)
+                  if self._listen_address else '')
         with open(self._path('etc', 'libvirtd.conf'), 'w') as f:
             f.write(_LIBVIRTD_CONF.format(host_uuid=self.host_uuid,
-                                          log_level=self._log_level))
+                                          log_level=self._log_level,
+                                          output_level=(
+                                              1 if self._log_filters
+                                              else self._log_level),
+                                          listen=listen, filters=(
+                                              'log_filters = "%s"\n' %
+                                              self._log_filters
+                                              if self._log_filters else '')))
         with open(self._path('etc', 'qemu.conf'), 'w') as f:
             f.write(_QEMU_CONF.format(port_min=self.port_min,
                                       port_max=self.port_max))
@@ -164,10 +215,14 @@ class LibvirtHost:
         for name in ('passwd', 'group'):
             binds.append('mount --bind %s /etc/%s' % (
                 q(os.path.join(self.dir, name)), name))
+        for source, target in self._binds:
+            binds.append('mkdir -p %s && mount --bind %s %s' % (
+                q(target), q(source), q(target)))
         return ' && '.join(binds + [
             'hostname %s' % q(self.name),
-            'exec %s --config /etc/libvirt/libvirtd.conf '
-            '--pid-file /run/libvirt/libvirtd.pid' % LIBVIRTD,
+            'exec %s --config /etc/libvirt/libvirtd.conf%s '
+            '--pid-file /run/libvirt/libvirtd.pid' % (
+                LIBVIRTD, ' --listen' if self._listen_address else ''),
         ])
 
     def start(self):
@@ -185,9 +240,11 @@ class LibvirtHost:
         finally:
             out.close()
         self.pid = self._proc.pid
+        with open(self.pid_file, 'w') as f:
+            f.write('%d\n' % self.pid)
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
-            if self._proc.poll() is not None:
+            if not self.running():
                 raise HostError('libvirtd of %s exited (%s): %s' % (
                     self.name, self._proc.returncode, self._log_tail()))
             try:
@@ -250,11 +307,13 @@ class LibvirtHost:
         processes are left as they are."""
         if self.running():
             os.kill(self.pid, signal.SIGKILL)
-            self._proc.wait()
+            self._wait(None)
 
     def running(self):
         """True while the daemon process runs."""
-        return self._proc is not None and self._proc.poll() is None
+        if self._proc is not None:
+            return self._proc.poll() is None
+        return self.pid is not None and _is_program(self.pid, b'libvirtd')
 
     def remove_domains(self):
         """Destroy and undefine every domain of this host."""
@@ -277,26 +336,52 @@ class LibvirtHost:
     def stop(self):
         """Stop the daemon and any QEMU process it left, by PID."""
         self.remove_domains()
+        qemus = self.qemu_pids().values()
         if self.running():
             os.kill(self.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            if not self._wait(10):
                 os.kill(self.pid, signal.SIGKILL)
-                self._proc.wait()
-        for pid in self.qemu_pids().values():
+                self._wait(None)
+        for pid in qemus:
             kill_pid(pid)
         self._proc = None
+        self.pid = None
+        try:
+            os.unlink(self.pid_file)
+        except FileNotFoundError:
+            pass
+
+    def _wait(self, timeout):
+        """Wait until the daemon exits (reaping it when this process
+        started it); False if ``timeout`` passed first."""
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.running():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
 
 def is_qemu(pid):
     """True if ``pid`` is a live QEMU process (not a reused PID)."""
+    return _is_program(pid, b'qemu-system')
+
+
+def _is_program(pid, prefix):
+    """True if ``pid`` is a live process (not a zombie) whose program's
+    name starts with ``prefix``."""
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
             argv0 = f.read().split(b'\0', 1)[0]
     except OSError:
         return False
-    return os.path.basename(argv0).startswith(b'qemu-system')
+    return os.path.basename(argv0).startswith(prefix)
 
 
 def kill_pid(pid):

@@ -1,0 +1,351 @@
+"""The product as a deployer runs it: a real cloud on this machine
+(``tools/cloud.sh``), nova-compute with ``wrs_lm.LibvirtDriver`` on real
+libvirtd + QEMU, requests through Keystone and the shipped api-paste.ini.
+One guest at a time; scenarios 1-7 of doc/real-cloud.md."""
+
+import re
+import subprocess
+
+from nova_wrs_lm.realcloud import layout as L
+from tests.deployment import base
+from tests.deployment import cloud
+
+
+def tearDownModule():
+    # The cloud comes up with the first scenario and goes down after the
+    # last, whatever happened in between.
+    cloud.release()
+
+TIMEOUT = 'hw:wrs:live_migration_timeout'
+DOWNTIME = 'hw:wrs:live_migration_max_downtime'
+AUTO_CONVERGE = 'hw:wrs:live_migration_auto_converge'
+TUNNEL = 'hw:wrs:live_migration_tunnel'
+TIMEOUT_RULE = ('hw:wrs:live_migration_timeout must be 0 or in the range '
+                '120 to 800')
+#: libvirt's VIR_MIGRATE_TUNNELLED flag bit.
+_TUNNELLED = 1 << 2
+_THROTTLE = re.compile(r'Auto converge throttle:\s+(\d+)')
+_PERFORM = re.compile(r'virDomainMigratePerform3Params:.*uuid=([0-9a-f-]+)'
+                      r'.*flags=(0x[0-9a-f]+)')
+
+
+def _fault(resp):
+    """The message of a Nova JSON fault."""
+    body = resp.json()
+    return next(iter(body.values()))['message']
+
+
+class FlavorAndMetadataValidationTest(base.ScenarioTestCase):
+    """Scenario 1: flavor keys and ``nova meta`` through Keystone and the
+    wrs_lm filter, at 2.61 (what openstack, the SDK and Horizon send) and
+    2.86, as admin and member."""
+
+    def _set_spec(self, conn, flavor, value, microversion):
+        return conn.compute.post(
+            '/flavors/%s/os-extra_specs' % flavor.id,
+            json={'extra_specs': {TIMEOUT: value}},
+            microversion=microversion, raise_exc=False)
+
+    def _specs(self, flavor):
+        return self.admin.compute.get(
+            '/flavors/%s/os-extra_specs' % flavor.id).json()['extra_specs']
+
+    def test_flavor_keys(self):
+        flavor = self.flavor()
+        stored = None
+        for microversion, valid in (('2.61', '300'), ('2.86', '400')):
+            resp = self._set_spec(self.admin, flavor, '100', microversion)
+            self.assertEqual(400, resp.status_code, microversion)
+            self.assertEqual(TIMEOUT_RULE, _fault(resp))
+            self.assertEqual(stored, self._specs(flavor).get(TIMEOUT))
+            resp = self._set_spec(self.member, flavor, valid, microversion)
+            self.assertEqual(403, resp.status_code, resp.text)
+            self.assertEqual(
+                "Policy doesn't allow os_compute_api:os-flavor-extra-specs:"
+                "create to be performed.", _fault(resp))
+            resp = self._set_spec(self.admin, flavor, valid, microversion)
+            self.assertEqual(200, resp.status_code, resp.text)
+            stored = valid
+            self.assertEqual(stored, self._specs(flavor)[TIMEOUT])
+
+        # The openstack client as typed (it sends 2.61).
+        proc = subprocess.run(
+            [self.lay.bin('nova', 'openstack'), '--os-cloud', L.ADMIN_CLOUD,
+             'flavor', 'set', '--property', TIMEOUT + '=119', flavor.id],
+            capture_output=True, text=True, timeout=120,
+            env={'OS_CLIENT_CONFIG_FILE': self.lay.clouds_yaml,
+                 'PATH': '/usr/bin:/bin'})
+        self.assertNotEqual(0, proc.returncode)
+        self.assertIn(TIMEOUT_RULE, proc.stderr)
+        self.assertEqual(stored, self._specs(flavor)[TIMEOUT])
+
+    def test_member_flavor_key_invalid_value(self):
+        # Below 2.86 the filter checks the value before Nova checks the
+        # policy; from 2.86 Nova checks the policy first.
+        flavor = self.flavor()
+        resp = self._set_spec(self.member, flavor, '100', '2.61')
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertEqual(TIMEOUT_RULE, _fault(resp))
+        resp = self._set_spec(self.member, flavor, '100', '2.86')
+        self.assertEqual(403, resp.status_code, resp.text)
+        self.assertNotIn(TIMEOUT, self._specs(flavor))
+
+    def test_nova_meta(self):
+        server = self.boot()
+        uri = '/servers/%s/metadata' % server.id
+        for conn in (self.member, self.admin):
+            for microversion in ('2.61', '2.86', '2.96'):
+                resp = conn.compute.post(
+                    uri, json={'metadata': {TIMEOUT: '100'}},
+                    microversion=microversion, raise_exc=False)
+                self.assertEqual(400, resp.status_code, resp.text)
+                self.assertEqual(TIMEOUT_RULE, _fault(resp))
+        resp = self.member.compute.post(
+            uri, json={'metadata': {TIMEOUT: '150'}}, raise_exc=False)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual('150', self.show(server).metadata[TIMEOUT])
+        # openstack server set --property (the member's own server).
+        proc = subprocess.run(
+            [self.lay.bin('nova', 'openstack'), '--os-cloud', L.MEMBER_CLOUD,
+             'server', 'set', '--property', TIMEOUT + '=801', server.id],
+            capture_output=True, text=True, timeout=120,
+            env={'OS_CLIENT_CONFIG_FILE': self.lay.clouds_yaml,
+                 'PATH': '/usr/bin:/bin'})
+        self.assertNotEqual(0, proc.returncode)
+        self.assertIn(TIMEOUT_RULE, proc.stderr)
+        self.assertEqual('150', self.show(server).metadata[TIMEOUT])
+
+
+class LiveMigrationTest(base.ScenarioTestCase):
+    """Scenarios 2-5: live migrations of a real guest between the two
+    libvirt hosts, each with the instance's own policy."""
+
+    def _migrate(self, server, timeout=base.WAIT):
+        src = self.host(self.show(server).compute_host)
+        self.live_migrate(server)
+        migration = self.wait_migration(server, timeout=timeout)
+        return src, self.other_host(src.name), migration
+
+    def _perform_flags(self, host, server):
+        """The flags libvirtd on ``host`` logged for the server's
+        migration (virDomainMigratePerform3Params), newest last."""
+        path = '%s/%s/log/libvirtd.log' % (self.lay.hosts_dir, host.name)
+        with open(path, errors='replace') as f:
+            return [int(m.group(2), 16) for m in
+                    (_PERFORM.search(line) for line in f)
+                    if m and m.group(1) == server.id]
+
+    def test_s2_migration_with_the_instances_policy(self):
+        flavor = self.flavor({TIMEOUT: '300'})
+        image = self.image(hw_wrs_live_migration_max_downtime='1000')
+        server = self.boot(image=image, flavor=flavor,
+                           metadata={AUTO_CONVERGE: 'false'})
+        src, dst, migration = self._migrate(server)
+
+        self.assertEqual('completed', migration['status'])
+        server = self.wait_status(server, 'ACTIVE')
+        self.assertEqual(dst.name, server.compute_host)
+        self.assertEqual('running', self.domain_state(dst, server))
+        self.assertIsNone(self.domain_state(src, server))
+        before, after = self.console(server, src.name), self.console(server)
+        self.assertKeepsRunning(after)
+        self.assertMemoryIntact(before, after)
+        lines = self.compute_lines(src, 'Live migration policy: ', server)
+        self.assertEqual(1, len(lines), lines)
+        for part in ('live_migration_timeout=300 (flavor)',
+                     'live_migration_max_downtime=1000 (image)',
+                     'live_migration_auto_converge=False (instance)'):
+            self.assertIn(part, lines[0])
+        flags = self._perform_flags(src, server)
+        self.assertTrue(flags)
+        self.assertFalse(flags[-1] & _TUNNELLED)
+
+    def test_s3_timeout_aborts_and_server_stays_on_source(self):
+        server = self.boot(image='wrs-lm-guest-busy', metadata={
+            TIMEOUT: '120', AUTO_CONVERGE: 'false'})
+        src, dst, migration = self._migrate(server, timeout=400)
+
+        self.assertIn(migration['status'], ('error', 'failed'))
+        server = self.wait_status(server, 'ACTIVE')
+        self.assertEqual(src.name, server.compute_host)
+        self.assertEqual(1, len(self.compute_lines(
+            src, 'Live migration not completed after 120 sec', server)))
+        self.assertEqual('running', self.domain_state(src, server))
+        self.assertIsNone(self.domain_state(dst, server))
+        # Guest alive (its memory is not checked after an abort under
+        # TCG: doc/real-libvirt-tests.md).
+        console = self.console(server)
+        self.assertKeepsRunning(console, since=console.console_size())
+
+    def test_s4_auto_converge_throttle_rises_and_completes(self):
+        flavor = self.flavor({AUTO_CONVERGE: 'true'})
+        server = self.boot(image='wrs-lm-guest-busy', flavor=flavor,
+                           metadata={TIMEOUT: '800'})
+        src = self.host(self.show(server).compute_host)
+        dst = self.other_host(src.name)
+        self.live_migrate(server)
+        throttles = []
+
+        def done():
+            try:
+                info = self.virsh(src, 'domjobinfo', server.instance_name)
+            except AssertionError:
+                info = ''
+            match = _THROTTLE.search(info)
+            if match:
+                throttles.append(int(match.group(1)))
+            found = self.migrations(server)
+            return found and found[-1]['status'] in base.FINAL
+        self.wait_for(done, 'the migration to end', timeout=900)
+
+        self.assertEqual('completed', self.migrations(server)[-1]['status'])
+        self.assertTrue(throttles, 'libvirt never reported a throttle')
+        self.assertGreater(max(throttles), throttles[0])
+        self.assertEqual(sorted(throttles), throttles)
+        server = self.wait_status(server, 'ACTIVE')
+        self.assertEqual(dst.name, server.compute_host)
+        self.assertEqual('running', self.domain_state(dst, server))
+        self.assertIsNone(self.domain_state(src, server))
+        lines = self.compute_lines(src, 'Live migration policy: ', server)
+        self.assertIn('live_migration_auto_converge=True (flavor)',
+                      lines[0])
+
+    def test_s5_tunnelled_per_instance(self):
+        """Tunnelled per instance (flavor false, metadata true): libvirtd
+        is asked for a tunnelled migration.  On this cloud's local storage
+        that is a block migration, which Nova 34 cannot tunnel:
+        ``Guest.migrate`` drops VIR_MIGRATE_NON_SHARED_INC when no disk
+        list is given, and a tunnelled migration gets none (Nova's own
+        global ``live_migration_tunnelled`` does the same), so libvirt
+        refuses it as unsafe and the migration rolls back with the guest
+        running on its source.  (doc/real-cloud.md, "Tunnelling and local
+        storage".)"""
+        flavor = self.flavor({TUNNEL: 'false'})
+        server = self.boot(flavor=flavor, metadata={
+            TUNNEL: 'true', AUTO_CONVERGE: 'false'})
+        src, dst, migration = self._migrate(server)
+
+        flags = self._perform_flags(src, server)
+        self.assertTrue(flags, 'libvirtd on %s logged no migration of %s'
+                        % (src.name, server.id))
+        self.assertTrue(flags[-1] & _TUNNELLED, hex(flags[-1]))
+        lines = self.compute_lines(src, 'Live migration policy: ', server)
+        self.assertIn('live_migration_tunnel=True (instance)', lines[0])
+        self.assertIn(migration['status'], ('error', 'failed'))
+        self.assertTrue(self.compute_lines(
+            src, 'Migration without shared storage is unsafe', server))
+        server = self.wait_status(server, 'ACTIVE')
+        self.assertEqual(src.name, server.compute_host)
+        self.assertEqual('running', self.domain_state(src, server))
+        self.assertIsNone(self.domain_state(dst, server))
+        console = self.console(server)
+        self.assertKeepsRunning(console, since=console.console_size())
+        self.assertMemoryIntact(console)
+
+
+class DisabledSourceTest(base.ScenarioTestCase):
+    """Scenario 6: a migration off a host disabled for a failure rolls
+    back; the instance goes to ERROR with the fault."""
+
+    def _service(self, host):
+        return next(self.admin.compute.services(binary='nova-compute',
+                                                host=host.name))
+
+    def _set_service(self, service, **body):
+        resp = self.admin.compute.put('/os-services/%s' % service.id,
+                                      json=body, microversion='2.53',
+                                      raise_exc=False)
+        self.assertEqual(200, resp.status_code, resp.text)
+
+    def test_s6_rolled_back_migration_errors_the_instance(self):
+        server = self.boot(image='wrs-lm-guest-busy',
+                           metadata={AUTO_CONVERGE: 'false'})
+        src = self.host(self.show(server).compute_host)
+        service = self._service(src)
+        self._set_service(service, status='disabled',
+                          disabled_reason='failure: deployment scenario 6')
+        self.addCleanup(self._set_service, service, status='enabled')
+
+        self.live_migrate(server)
+        migration = self.wait_migration(server, statuses=('running',))
+        # The migration cannot converge; the operator aborts it.
+        resp = self.admin.compute.delete(
+            '/servers/%s/migrations/%s' % (server.id, migration['id']),
+            microversion='2.24', raise_exc=False)
+        self.assertEqual(202, resp.status_code, resp.text)
+
+        server = self.wait_for(
+            lambda: (lambda s: s if s.status == 'ERROR' else None)(
+                self.show(server)), 'the server in ERROR')
+        self.assertEqual(src.name, server.compute_host)
+        self.assertIn('rolled back to source host %s, whose compute '
+                      'service is disabled' % src.name,
+                      server.fault['message'])
+        self.assertIn(self.wait_migration(server)['status'],
+                      ('cancelled', 'error', 'failed'))
+        self.assertEqual('running', self.domain_state(src, server))
+
+
+class HostDownReportedTest(base.ScenarioTestCase):
+    """Scenario 7: ``PUT /os-hosts/{host}`` with host_down_reported
+    through Keystone, then evacuation."""
+
+    def _report(self, conn, host, down):
+        return conn.compute.put(
+            '/os-hosts/%s' % host.name, json={'host_down_reported': down},
+            raise_exc=False)
+
+    def _service(self, host):
+        return next(self.admin.compute.services(binary='nova-compute',
+                                                host=host.name))
+
+    def test_s7_host_down_reported_then_evacuation(self):
+        server = self.boot()
+        src = self.host(self.show(server).compute_host)
+        dst = self.other_host(src.name)
+
+        resp = self._report(self.member, src, True)
+        self.assertEqual(403, resp.status_code, resp.text)
+        self.assertEqual("Policy doesn't allow wrs_lm:os-hosts:"
+                         "host_down_reported to be performed.", _fault(resp))
+        self.assertEqual('up', self._service(src).state)
+
+        resp = self._report(self.admin, src, True)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(1, resp.json()['host']['instances_marked_down'])
+        self.addCleanup(self._bring_back, src)
+        service = self._service(src)
+        self.assertEqual('down', service.state)
+        self.assertTrue(service.is_forced_down)
+        shown = self.show(server)
+        self.assertEqual('SHUTOFF', shown.status)
+        self.assertEqual('stopped', shown.vm_state)
+
+        resp = self.admin.compute.post(
+            '/servers/%s/action' % server.id, json={'evacuate': {}},
+            microversion='2.29', raise_exc=False)
+        self.assertEqual(200, resp.status_code, resp.text)
+
+        def evacuated():
+            shown = self.show(server)
+            return shown if (shown.compute_host == dst.name and
+                             shown.task_state is None) else None
+        server = self.wait_for(evacuated, 'the server rebuilt on %s' %
+                               dst.name)
+        self.assertIn(server.status, ('SHUTOFF', 'ACTIVE'))
+        if server.status == 'SHUTOFF':
+            # Nova's evacuate keeps a stopped instance stopped.
+            self.admin.compute.start_server(server)
+            server = self.wait_status(server, 'ACTIVE')
+        self.assertEqual('running', self.domain_state(dst, server))
+        self.assertKeepsRunning(self.console(server, dst.name))
+
+    def _bring_back(self, host):
+        """The host's compute restarts (and destroys the evacuated
+        guest, as Nova does), then the report is cleared."""
+        self.cloud.restart_compute(host)
+        self.wait_for(lambda: self._report(self.admin, host, False)
+                      .status_code == 200, 'the report cleared',
+                      interval=5)
+        self.wait_for(lambda: self._service(host).state == 'up',
+                      'the service up')
