@@ -245,9 +245,10 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
 
         def recover(context, instance, dest, migrate_data=None, **kwargs):
             recover_method(context, instance, dest, migrate_data, **kwargs)
-            if record.cancelled or kwargs.get(
-                    'migration_status') == 'cancelled':
-                return  # an operator's abort: never a failure
+            if record.cancelled:
+                # Aborted through Nova's API (live_migration_abort): an
+                # operator's decision, never a failure.
+                return
             rollback.error_if_source_failed(
                 context, instance, dest,
                 record.why or 'live migration failed',
