@@ -83,6 +83,15 @@ def _positive(text):
     return value
 
 
+def _cloud_error(command, exc, err):
+    err.write('nova-wrs-lm host %s: error: %s\n' % (command, exc))
+    return EXIT_INVALID
+
+
+def _write_json(report, out):
+    out.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) + '\n')
+
+
 def _compute(args, conn):
     return compute_api.Compute(conn or connection.connect(args.os_cloud))
 
@@ -96,11 +105,9 @@ def run_drain(args, out=None, err=None, conn=None, **drain_kwargs):
             progress=lambda line: err.write(line + '\n'), **drain_kwargs)
         report = job.run(dry_run=args.dry_run)
     except connection.CloudError as exc:
-        err.write('nova-wrs-lm host drain: error: %s\n' % exc)
-        return EXIT_INVALID
+        return _cloud_error('drain', exc, err)
     if args.format == 'json':
-        out.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) +
-                  '\n')
+        _write_json(report, out)
     else:
         service = report.service
         out.write('Host %s drained for %s%s: service %s (%s), was %s\n\n' % (
@@ -128,11 +135,9 @@ def run_enable(args, out=None, err=None, conn=None, **enable_kwargs):
             progress=lambda line: err.write(line + '\n'),
             **enable_kwargs).run()
     except connection.CloudError as exc:
-        err.write('nova-wrs-lm host enable: error: %s\n' % exc)
-        return EXIT_INVALID
+        return _cloud_error('enable', exc, err)
     if args.format == 'json':
-        out.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) +
-                  '\n')
+        _write_json(report, out)
     else:
         out.write('Host %s enabled (was %s)\n\n' % (
             report.host, report.service['was']))

@@ -42,6 +42,7 @@ import time
 
 from nova_wrs_lm.cloud.connection import CloudError
 from nova_wrs_lm.host_ops import moves
+from nova_wrs_lm.host_ops import results
 
 MAINTENANCE = 'maintenance'
 FAILURE = 'failure'
@@ -69,8 +70,7 @@ class Outcome:
     def as_dict(self):
         return {'id': self.id, 'name': self.name, 'action': self.action,
                 'result': self.result, 'to': self.to,
-                'seconds': (None if self.seconds is None
-                            else round(self.seconds, 1)),
+                'seconds': results.rounded(self.seconds),
                 'reason': self.reason}
 
 

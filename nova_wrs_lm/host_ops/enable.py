@@ -18,6 +18,7 @@ import dataclasses
 import time
 
 from nova_wrs_lm.cloud.connection import CloudError
+from nova_wrs_lm.host_ops import results
 
 RECOVERED, FAILED, LEFT = 'recovered', 'failed', 'left'
 
@@ -35,8 +36,7 @@ class Outcome:
     def as_dict(self):
         return {'id': self.id, 'name': self.name, 'result': self.result,
                 'reason': self.reason,
-                'seconds': (None if self.seconds is None
-                            else round(self.seconds, 1))}
+                'seconds': results.rounded(self.seconds)}
 
 
 @dataclasses.dataclass
