@@ -371,8 +371,10 @@ class HangingAndFailingLibvirtTest(LiveMigrationTestBase):
 
 
 class ConcurrentMigrationsTest(LiveMigrationTestBase):
-    """Two migrations at once off a disabled host: each its own policy;
-    the one that rolls back does not affect the other."""
+
+    FLAVOR_SIZE = {'vcpu': 1, 'memory_mb': 256, 'disk': 1}
+    """Two migrations at once off a host disabled for a failure: each its
+    own policy; the one that rolls back does not affect the other."""
 
     def test_each_migration_has_its_own_policy(self):
         self.flags(max_concurrent_live_migrations=2)
@@ -381,7 +383,8 @@ class ConcurrentMigrationsTest(LiveMigrationTestBase):
         moving = self._server(flavor={TIMEOUT: '800'},
                               metadata={DOWNTIME: '200'})
         self.jobs.converges(moving['id'], after_polls=4)
-        self._set_service('src', status='disabled')
+        self._set_service('src', status='disabled',
+                          disabled_reason='failure: data port down')
 
         self.clock.hold(at=10)
         self._start_migration(stuck)
