@@ -27,6 +27,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
 import nova.tests.functional  # noqa: E402,F401 (Nova's monkey patching)
+from nova.tests.fixtures import libvirt as fakelibvirt  # noqa: E402
 
 from nova_wrs_lm.cmd import host as host_cmd  # noqa: E402
 from nova_wrs_lm.harness import cloud  # noqa: E402
@@ -51,7 +52,7 @@ class _Bench(cloud.LibvirtTestCase):
 
     def _server(self, name, metadata=None):
         request = self._build_server(
-            flavor_id=self._create_flavor(), networks='none', host='src',
+            flavor_id=self.flavor_id, networks='none', host='src',
             image_uuid=self.glance.auto_disk_config_enabled_image['id'])
         request['name'] = name
         if metadata:
@@ -61,8 +62,11 @@ class _Bench(cloud.LibvirtTestCase):
 
     def test_bench(self):
         name, concurrency, stall = self.MODE
-        self.start_compute(hostname='src')
-        self.start_compute(hostname='dest')
+        # Room for 20 small servers on each host (8 cores x Nova's 4.0).
+        for host in ('src', 'dest'):
+            self.start_compute(hostname=host, host_info=fakelibvirt.HostInfo(
+                cpu_nodes=1, cpu_sockets=1, cpu_cores=8, cpu_threads=1))
+        self.flavor_id = self._create_flavor(vcpu=1, memory_mb=128, disk=1)
         stuck = self._server('stuck', {
             'hw:wrs:live_migration_timeout': str(TIMEOUT_S)})
         self.jobs.never_converges(stuck['id'])
