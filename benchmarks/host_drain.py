@@ -66,7 +66,9 @@ class _Bench(cloud.LibvirtTestCase):
         for host in ('src', 'dest'):
             self.start_compute(hostname=host, host_info=fakelibvirt.HostInfo(
                 cpu_nodes=1, cpu_sockets=1, cpu_cores=8, cpu_threads=1))
-        self.flavor_id = self._create_flavor(vcpu=1, memory_mb=128, disk=1)
+        self.flavor_id = self._create_flavor(vcpu=1, memory_mb=128, disk=1,
+                                             ephemeral=0)
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
         stuck = self._server('stuck', {
             'hw:wrs:live_migration_timeout': str(TIMEOUT_S)})
         self.jobs.never_converges(stuck['id'])
