@@ -32,6 +32,7 @@ from concurrent import futures
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+from nova_wrs_lm.harness import waits  # noqa: E402
 from nova_wrs_lm.realcloud import deploy  # noqa: E402
 from nova_wrs_lm.realcloud import identity  # noqa: E402
 from nova_wrs_lm.realcloud import layout as L  # noqa: E402
@@ -45,14 +46,10 @@ BENCH_HOST = 'wrs-lm-bench-host'
 
 
 def _wait(predicate, what, timeout=WAIT, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError('timed out waiting for %s' % what)
-        time.sleep(interval)
+    try:
+        return waits.until(what, predicate, limit=timeout, interval=interval)
+    except TimeoutError:
+        raise RuntimeError('timed out waiting for %s' % what) from None
 
 
 class _Bench:

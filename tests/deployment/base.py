@@ -14,13 +14,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import unittest
 import uuid
 
 import testtools
 from testtools import content
 
+from nova_wrs_lm.harness import waits
 from nova_wrs_lm.realcloud import deploy
 from nova_wrs_lm.realcloud import guest
 from nova_wrs_lm.realcloud import identity
@@ -135,15 +135,12 @@ class ScenarioTestCase(testtools.TestCase):
         return self.admin.compute.get_server(server)
 
     def wait_for(self, predicate, what, timeout=WAIT, interval=1):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                self.fail('timed out after %d s waiting for %s' % (
-                    timeout, what))
-            time.sleep(interval)
+        try:
+            return waits.until(what, predicate, limit=timeout,
+                               interval=interval)
+        except TimeoutError:
+            self.fail('timed out after %d s waiting for %s' % (
+                timeout, what))
 
     def wait_status(self, server, *statuses):
         def done():
