@@ -222,8 +222,9 @@ class Cloud:
             thread.join()
         stopped += [computes.compute_name(h) for h in hosts
                     if pids.get(h.name)]
-        if services.PLAIN_API.stop(self.lay):
-            stopped.append(services.PLAIN_API.name)
+        for svc in services.BENCH_APIS:
+            if svc.stop(self.lay):
+                stopped.append(svc.name)
         for svc in reversed(services.ORDER):
             if svc.stop(self.lay):
                 stopped.append(svc.name)
@@ -255,9 +256,9 @@ class Cloud:
 
     def status(self):
         rows = []
-        for svc in services.ORDER + (services.PLAIN_API,):
+        for svc in services.ORDER + services.BENCH_APIS:
             pid = svc.pid(self.lay)
-            if pid or svc is not services.PLAIN_API:
+            if pid or svc not in services.BENCH_APIS:
                 rows.append(Status(svc.name, pid))
         for host in self._known_hosts():
             lh = computes.libvirt_host(self.lay, host)

@@ -13,8 +13,11 @@ DEB_PACKAGES = ('mariadb-server', 'rabbitmq-server', 'qemu-utils',
 
 #: pip requirements of each venv (versions from constraints.txt).
 VENVS = {
+    # libvirt-python for nova-compute: the plugin goes in with --no-deps
+    # (below), which would skip its libvirt extra.
     'nova': ('nova', 'openstack-placement', 'keystone', 'glance', 'uWSGI',
-             'PyMySQL', 'python-openstackclient', 'python-novaclient'),
+             'PyMySQL', 'python-openstackclient', 'python-novaclient',
+             'libvirt-python'),
     'neutron': ('neutron', 'uWSGI', 'PyMySQL'),
 }
 

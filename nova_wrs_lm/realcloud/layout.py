@@ -33,8 +33,11 @@ PORTS = {
     'placement': 8778,
     'neutron': 9696,
     'nova-api': 8774,
-    # nova-api without the wrs_lm filter: benchmarks only.
+    # The API benchmark's own nova-api servers (benchmarks/real_cloud.py):
+    # without the wrs_lm filter (two), and with it.
     'nova-api-plain': 8775,
+    'nova-api-bench': 8776,
+    'nova-api-plain2': 8777,
 }
 LIBVIRT_TCP_PORT = 16509
 

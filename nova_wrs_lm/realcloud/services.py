@@ -352,8 +352,7 @@ def write_nova_configs(cloud):
     configs.write_ini(os.path.join(etc, 'nova.conf'),
                       configs.nova_common(lay))
     configs.write_ini(os.path.join(etc, 'nova-db.conf'), configs.nova_db(lay))
-    for name in ('nova-api', 'nova-api-plain', 'nova-conductor',
-                 'nova-scheduler'):
+    for name in ('nova-api', 'nova-conductor', 'nova-scheduler'):
         configs.write_ini(os.path.join(etc, name + '.conf'),
                           configs.nova_service(lay, name))
     for part in ('nova', 'nova/lock'):
@@ -397,21 +396,32 @@ class NovaApi(Uwsgi):
         _once(lay, 'nova', setup)
 
 
-class NovaApiPlain(NovaApi):
-    """nova-api without the wrs_lm filter in its pipeline, on a port of
-    its own: the API benchmark's baseline (started by it alone)."""
+class BenchApi(NovaApi):
+    """A second nova-api on a port of its own, for the API benchmark only
+    (started and stopped by it): with the shipped pipeline unchanged, or
+    with only the ``wrs_lm`` filter taken out.  The benchmark compares
+    fresh instances of the same configuration, never the cloud's own
+    nova-api, which has served the cloud's traffic since it started."""
 
-    port_name = 'nova-api-plain'
+    def __init__(self, name, port_name, with_filter):
+        super().__init__(name)
+        self.port_name = port_name
+        self.with_filter = with_filter
 
     def paste(self, lay):
+        if self.with_filter:
+            return configs.shipped_api_paste(lay)
         return os.path.join(lay.etc, 'nova', 'api-paste-plain.ini')
 
     def configure(self, cloud):
         lay = cloud.lay
-        with open(configs.shipped_api_paste(lay)) as f:
-            text = configs.api_paste_without_filter(f.read())
-        with open(self.paste(lay), 'w') as f:
-            f.write(text)
+        configs.write_ini(os.path.join(lay.etc, 'nova', self.name + '.conf'),
+                          configs.nova_service(lay, self.name))
+        if not self.with_filter:
+            with open(configs.shipped_api_paste(lay)) as f:
+                text = configs.api_paste_without_filter(f.read())
+            with open(self.paste(lay), 'w') as f:
+                f.write(text)
 
 
 class NovaService(Service):
@@ -469,4 +479,11 @@ ORDER = (
     NovaService('nova-scheduler'),
 )
 
-PLAIN_API = NovaApiPlain('nova-api-plain')
+#: The API benchmark's servers: with the filter, without it, and a second
+#: one without it (the two without show the noise between identical
+#: servers).
+BENCH_APIS = (
+    BenchApi('nova-api-bench', 'nova-api-bench', with_filter=True),
+    BenchApi('nova-api-plain', 'nova-api-plain', with_filter=False),
+    BenchApi('nova-api-plain2', 'nova-api-plain2', with_filter=False),
+)
