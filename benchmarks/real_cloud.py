@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 import _filter_cost as filter_cost  # noqa: E402
+
 from nova_wrs_lm.harness import waits  # noqa: E402
 from nova_wrs_lm.realcloud import deploy  # noqa: E402
 from nova_wrs_lm.realcloud import identity  # noqa: E402

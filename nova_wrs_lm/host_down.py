@@ -38,21 +38,23 @@ than through Nova's objects:
   ``binary`` = ``nova-compute`` and ``deleted`` = 0; then read through
   ``ServiceList.get_by_host`` (``disabled`` for the answer, every field for
   the notification);
-* ``instances``: ``id``, ``uuid`` read (locked ``FOR UPDATE``) by
-  ``host``, ``deleted``, ``vm_state``, ``power_state``, ``task_state``;
-  ``vm_state``, ``power_state``, ``task_state`` and ``updated_at``
-  written;
+* ``instances``: locked (``FOR UPDATE``) by ``host`` and ``deleted``;
+  ``id``, ``uuid``, ``vm_state``, ``task_state`` read of those in a task
+  or in a state a report never changes; ``vm_state``, ``power_state``,
+  ``task_state`` and ``updated_at`` written (one ``UPDATE`` by condition);
 * ``migrations``: ``instance_uuid``, ``uuid``, ``status``,
   ``migration_type``, ``source_compute``, ``dest_compute`` read (also
   through ``MigrationList.get_by_filters`` for the clear guard);
   ``status`` and ``updated_at`` written (``error``) for a live migration
   finalised;
-* ``instance_actions``: rows inserted (``action``, ``instance_uuid``,
-  ``request_id``, ``user_id``, ``project_id``, ``start_time``,
-  ``finish_time``, ``created_at``, ``updated_at``, ``deleted``), as
+* ``instance_actions``: rows inserted by ``INSERT ... SELECT``
+  (``action``, ``instance_uuid``, ``request_id``, ``user_id``,
+  ``project_id``, ``start_time``, ``finish_time``, ``created_at``,
+  ``updated_at``, ``deleted``), as
   ``InstanceAction.action_start`` would with the finish time set;
-* ``instance_faults``: rows inserted (``instance_uuid``, ``code``,
-  ``message``, ``details``, ``host``, ``created_at``, ``deleted``), as
+* ``instance_faults``: rows inserted by ``INSERT ... SELECT``
+  (``instance_uuid``, ``code``, ``message``, ``details``, ``host``,
+  ``created_at``, ``deleted``), as
   ``InstanceFault.create`` would.
 """
 
@@ -212,12 +214,12 @@ def report(context, host, down, instance_state='stopped', now=None):
             continue
         try:
             with nova_context.target_cell(context, cell) as cctxt:
-                found, changed, cell_skipped, moves = _report_in_cell(
-                    cctxt, host, down, vm_state, now)
+                found, count, changed, cell_skipped, moves = (
+                    _report_in_cell(cctxt, host, down, vm_state, now))
         except Exception as exc:
             results.append(_failure(host, cell, exc))
             continue
-        results.append(CellResult(cell.name, cell.uuid, DONE, len(changed)))
+        results.append(CellResult(cell.name, cell.uuid, DONE, count))
         services.extend(found)
         skipped.extend(cell_skipped)
         with nova_context.target_cell(context, cell) as cctxt:
@@ -300,10 +302,19 @@ def _services(context, sess, host):
 
 def _report_in_cell(context, host, down, vm_state, now):
     """One transaction in the cell ``context`` targets.  Returns (the
-    cell's compute services on ``host`` as committed, the instances
-    changed as ``(uuid, vm_state, task_state)`` before the change, the
-    instances skipped, the ``(migration uuid, instance uuid)`` of each live
-    migration finalised)."""
+    cell's compute services on ``host`` as committed, the number of
+    instances changed, those instances as ``(uuid, vm_state, task_state)``
+    before the change -- read only when notifications want them, else
+    empty --, the instances skipped, the ``(migration uuid, instance
+    uuid)`` of each live migration finalised).
+
+    The instances are changed with set-based statements (each runs once
+    in the database, whatever the number of instances): the instances of
+    the host are locked first, then only those in a task or in a state
+    the report never changes are read and decided one by one
+    (:func:`nova_wrs_lm.host_down_rules.decide`); every other instance is
+    recorded down by the same condition in each statement, which sees the
+    same rows in each, since the transaction holds their locks."""
     with db_api.get_context_manager(context).writer.using(context) as sess:
         found = sess.execute(
             sa.update(models.Service)
@@ -314,18 +325,27 @@ def _report_in_cell(context, host, down, vm_state, now):
             .execution_options(synchronize_session=False)).rowcount
         services = _services(context, sess, host) if found else []
         if not found or not down:
-            return services, [], [], []
-        rows = sess.execute(
-            _on_host(sa.select(models.Instance.id, models.Instance.uuid,
-                               models.Instance.vm_state,
-                               models.Instance.task_state),
+            return services, 0, [], [], []
+        instance = models.Instance
+        # Lock every instance of the host (and the range, against an
+        # instance arriving) without reading them into Python.
+        sess.execute(sa.select(sa.func.count())
+                     .select_from(instance)
+                     .where(instance.host == host, instance.deleted == 0)
+                     .with_for_update()).scalar()
+        plain = sa.and_(instance.task_state.is_(None),
+                        instance.vm_state.not_in(
+                            list(rules.UNTOUCHED_VM_STATES)))
+        special = sess.execute(
+            _on_host(sa.select(instance.id, instance.uuid,
+                               instance.vm_state, instance.task_state),
                      host, vm_state)
-            .order_by(models.Instance.id)
-            .with_for_update()).all()
+            .where(sa.not_(plain))
+            .order_by(instance.id)).all()
         live, evacuations_to = _moves(sess, host, [
-            row.uuid for row in rows if row.task_state is not None])
-        change, skipped, finalised = [], [], []
-        for row in rows:
+            row.uuid for row in special if row.task_state is not None])
+        decided, skipped, finalised = [], [], []
+        for row in special:
             outcome, reason = rules.decide(
                 row.vm_state, row.task_state,
                 live_migration=(live[row.uuid][:2] if row.uuid in live
@@ -334,14 +354,30 @@ def _report_in_cell(context, host, down, vm_state, now):
             if outcome == rules.SKIP:
                 skipped.append({'id': row.uuid, 'reason': reason})
                 continue
-            change.append(row)
+            decided.append(row.id)
             if outcome == rules.FINALISE_MOVE:
                 finalised.append((live[row.uuid][2], row.uuid))
-        ids = [row.id for row in change]
-        for start in range(0, len(ids), _CHUNK):
+        change = _on_host(sa.select(instance.uuid), host, vm_state).where(
+            sa.or_(plain, instance.id.in_(decided)) if decided else plain)
+        changed = []
+        if CONF.notifications.notify_on_state_change:
+            changed = [tuple(row) for row in sess.execute(
+                change.with_only_columns(instance.uuid, instance.vm_state,
+                                         instance.task_state)).all()]
+        count = sess.execute(
+            sa.insert(models.InstanceAction).from_select(
+                _ACTION_COLUMNS,
+                change.with_only_columns(*_action_values(context, now))),
+        ).rowcount
+        if count:
+            sess.execute(sa.insert(models.InstanceFault).from_select(
+                _FAULT_COLUMNS,
+                change.with_only_columns(*_fault_values(host, vm_state,
+                                                        now))))
+            # Last: the condition no longer matches what it changed.
             sess.execute(
-                sa.update(models.Instance)
-                .where(models.Instance.id.in_(ids[start:start + _CHUNK]))
+                sa.update(instance)
+                .where(change.whereclause)
                 .values(vm_state=vm_state,
                         power_state=power_state.SHUTDOWN,
                         task_state=None,
@@ -354,16 +390,7 @@ def _report_in_cell(context, host, down, vm_state, now):
                     [migration for migration, _ in finalised]))
                 .values(status='error', updated_at=now)
                 .execution_options(synchronize_session=False))
-        if change:
-            uuids = [row.uuid for row in change]
-            sess.execute(sa.insert(models.InstanceAction),
-                         [_action(context, uuid, now) for uuid in uuids])
-            sess.execute(sa.insert(models.InstanceFault),
-                         [_fault(host, uuid, vm_state, now)
-                          for uuid in uuids])
-        return (services,
-                [(row.uuid, row.vm_state, row.task_state) for row in change],
-                skipped, finalised)
+        return services, count, changed, skipped, finalised
 
 
 def _on_host(query, host, vm_state):
@@ -452,21 +479,43 @@ def _notify_instance_updates(context, host, changed, vm_state):
                 service='api', verify_states=True)
 
 
-def _action(context, uuid, now):
-    return {'action': ACTION, 'instance_uuid': uuid,
-            'request_id': context.request_id, 'user_id': context.user_id,
-            'project_id': context.project_id, 'start_time': now,
-            'finish_time': now, 'created_at': now, 'updated_at': now,
-            'deleted': 0}
+_ACTION_COLUMNS = ('action', 'instance_uuid', 'request_id', 'user_id',
+                   'project_id', 'start_time', 'finish_time', 'created_at',
+                   'updated_at', 'deleted')
+_FAULT_COLUMNS = ('instance_uuid', 'code', 'message', 'host', 'created_at',
+                  'deleted', 'details')
 
 
-def _fault(host, uuid, vm_state, now):
-    return {'instance_uuid': uuid, 'code': _FAULT_CODE,
-            'message': _FAULT_MESSAGE, 'host': host, 'created_at': now,
-            'deleted': 0,
-            'details': ('Compute host %s was reported down through '
-                        'PUT /os-hosts/%s (host_down_reported); the '
-                        'instance was set to %s.' % (host, host, vm_state))}
+def _value(value, column):
+    """``value`` as a bound parameter of ``column``'s type (NULL-safe)."""
+    return sa.bindparam(None, value, type_=column.type)
+
+
+def _action_values(context, now):
+    """The columns of an instance action row (``_ACTION_COLUMNS``), as
+    ``InstanceAction.action_start`` would write it, with the finish time
+    set, for each instance selected."""
+    action = models.InstanceAction
+    return (_value(ACTION, action.action), models.Instance.uuid,
+            _value(context.request_id, action.request_id),
+            _value(context.user_id, action.user_id),
+            _value(context.project_id, action.project_id),
+            _value(now, action.start_time), _value(now, action.finish_time),
+            _value(now, action.created_at), _value(now, action.updated_at),
+            _value(0, action.deleted))
+
+
+def _fault_values(host, vm_state, now):
+    """The columns of an instance fault row (``_FAULT_COLUMNS``), as
+    ``InstanceFault.create`` would write it, for each instance selected."""
+    fault = models.InstanceFault
+    details = ('Compute host %s was reported down through PUT /os-hosts/%s '
+               '(host_down_reported); the instance was set to %s.'
+               % (host, host, vm_state))
+    return (models.Instance.uuid, _value(_FAULT_CODE, fault.code),
+            _value(_FAULT_MESSAGE, fault.message), _value(host, fault.host),
+            _value(now, fault.created_at), _value(0, fault.deleted),
+            _value(details, fault.details))
 
 
 def _notify_service_update(context, service):

@@ -101,10 +101,11 @@ class Cloud:
             os.makedirs(part, exist_ok=True)
         if install_packages:
             install.debian_packages(self.say)
-        install.venvs(self.lay, REPO, self.say)
+        changed = install.venvs(self.lay, REPO, self.say)
         reason = unavailable()
         if reason:
             raise CloudError(reason)
+        stale = self._stop_stale(changed)
         for svc in services.ORDER:
             self.say('%s: %s' % (svc.name, 'running' if svc.pid(self.lay)
                                  else 'starting'))
@@ -115,11 +116,33 @@ class Cloud:
         for host in self.hosts:
             self.say('%s: starting (libvirt host %s)' % (
                 computes.compute_name(host), host.address))
-            computes.start_compute(self, host, self._driver(host))
+            if computes.compute_name(host) in stale:
+                self.restart_compute(host)
+            else:
+                computes.start_compute(self, host, self._driver(host))
         services.nova_manage(self.lay, 'cell_v2', 'discover_hosts')
         self._upload_images()
         self._flavor()
         self.say(self.usage())
+
+    def _stop_stale(self, changed):
+        """Stop the running services whose code ``install.venvs`` just
+        changed (a venv, or the plugin in the nova venv), so that ``up``
+        starts them on the new code; return the names of the computes to
+        restart (they restart after the controller)."""
+        def stale(svc):
+            if svc.venv in changed:
+                return True
+            return 'plugin' in changed and svc.name.startswith('nova-')
+        for svc in services.ORDER:
+            if stale(svc) and svc.pid(self.lay):
+                self.say('%s: restarting (its code changed)' % svc.name)
+                svc.stop(self.lay)
+        if not {'nova', 'plugin'} & set(changed):
+            return set()
+        return {computes.compute_name(h) for h in self.hosts
+                if processes.read_pid(self.lay.pid_file(
+                    computes.compute_name(h)))}
 
     def restart_compute(self, host, driver=None):
         """Restart nova-compute of ``host`` (with ``driver``, default the
