@@ -14,7 +14,11 @@ transaction that:
    switched over (its record set to ``error``), or leaves it as it is and
    lists it as skipped with the reason;
 3. records, for each instance changed, an instance action and a fault
-   saying that the host was reported down.
+   saying that the host was reported down; the action carries an event
+   (:data:`nova_wrs_lm.recovery_state.EVENT`) whose ``details`` keep the
+   instance's ``vm_state`` and ``power_state`` from before the report, for
+   the recovery (``nova-wrs-lm host recover``,
+   :mod:`nova_wrs_lm.recovery_state`).
 
 When clearing a report, it first refuses (changing nothing) while
 ``done`` evacuations from the host remain, as Nova's os-services does.
@@ -51,6 +55,11 @@ than through Nova's objects:
   ``request_id``, ``user_id``, ``project_id``, ``start_time``,
   ``finish_time``, ``created_at``, ``updated_at``, ``deleted``), as
   ``InstanceAction.action_start`` would with the finish time set;
+* ``instance_actions_events``: one row inserted per action (``event``,
+  ``action_id``, ``start_time``, ``finish_time``, ``result``, ``host``,
+  ``details``, ``created_at``, ``updated_at``, ``deleted``), as
+  ``InstanceActionEvent.event_finish`` would; the action ids read back by
+  ``request_id``, ``action`` and ``instance_uuid``;
 * ``instance_faults``: rows inserted (``instance_uuid``, ``code``,
   ``message``, ``details``, ``host``, ``created_at``, ``deleted``), as
   ``InstanceFault.create`` would.
@@ -75,12 +84,13 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from nova_wrs_lm import host_down_rules as rules
+from nova_wrs_lm import recovery_state
 
 LOG = logging.getLogger(__name__)
 CONF = nova.conf.CONF
 
 #: Instance action recorded for every instance a report changes.
-ACTION = 'host_down_reported'
+ACTION = recovery_state.ACTION
 
 _COMPUTE = 'nova-compute'
 _TARGET_VM_STATES = {'stopped': vm_states.STOPPED, 'error': vm_states.ERROR}
@@ -318,6 +328,7 @@ def _report_in_cell(context, host, down, vm_state, now):
         rows = sess.execute(
             _on_host(sa.select(models.Instance.id, models.Instance.uuid,
                                models.Instance.vm_state,
+                               models.Instance.power_state,
                                models.Instance.task_state),
                      host, vm_state)
             .order_by(models.Instance.id)
@@ -358,12 +369,39 @@ def _report_in_cell(context, host, down, vm_state, now):
             uuids = [row.uuid for row in change]
             sess.execute(sa.insert(models.InstanceAction),
                          [_action(context, uuid, now) for uuid in uuids])
+            _keep_states(context, sess, host, change, now)
             sess.execute(sa.insert(models.InstanceFault),
                          [_fault(host, uuid, vm_state, now)
                           for uuid in uuids])
         return (services,
                 [(row.uuid, row.vm_state, row.task_state) for row in change],
                 skipped, finalised)
+
+
+def _keep_states(context, sess, host, change, now):
+    """One event per action just inserted, keeping the instance's
+    ``vm_state`` and ``power_state`` from before the report
+    (:mod:`nova_wrs_lm.recovery_state`), in the report's transaction."""
+    before = {row.uuid: row for row in change}
+    action = models.InstanceAction
+    ids = {}
+    uuids = list(before)
+    for start in range(0, len(uuids), _CHUNK):
+        for row in sess.execute(
+                sa.select(action.id, action.instance_uuid)
+                .where(action.request_id == context.request_id,
+                       action.action == ACTION,
+                       action.instance_uuid.in_(
+                           uuids[start:start + _CHUNK]),
+                       action.deleted == 0)).all():
+            ids[row.instance_uuid] = row.id
+    sess.execute(sa.insert(models.InstanceActionEvent), [
+        {'event': recovery_state.EVENT, 'action_id': ids[uuid],
+         'start_time': now, 'finish_time': now, 'result': 'Success',
+         'host': host, 'created_at': now, 'updated_at': now, 'deleted': 0,
+         'details': recovery_state.details(before[uuid].vm_state,
+                                           before[uuid].power_state)}
+        for uuid in uuids])
 
 
 def _on_host(query, host, vm_state):
