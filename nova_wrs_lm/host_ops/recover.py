@@ -387,7 +387,7 @@ class Recover:
                     _TIME_FORMAT))
             self._progress('host %s: service disabled (%s)' % (
                 self.host, service.get('disabled_reason')))
-        self._evacuate_all(queue)
+        self._evacuate_all(list(queue))
         self._restore_all(pending)
         landed.update(o.to for _, o, _ in queue if o.result == RECOVERED)
         released = self._release(self._reserved(landed))
