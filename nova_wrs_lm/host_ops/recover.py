@@ -446,7 +446,7 @@ class Recover:
             actions = self.compute.actions(uuid)
             if not actions or actions[0]['action'] != 'evacuate':
                 continue  # restored, or changed by someone since
-            kept, _ = kept_state(self.compute, uuid, actions[1:], skip=())
+            kept, _ = kept_state(self.compute, uuid, actions[1:])
             if kept is None:
                 continue  # Nova's evacuation kept its state
             target, why = target_status(kept)
