@@ -25,8 +25,10 @@ A run:
    whose metadata ``HA_Enabled`` is true (``only_ha_enabled``, ``[wrs_lm]
    recover_only_ha_enabled``, Masakari's tag);
 4. restores each evacuated instance's state from before the failure
-   (:data:`TARGETS`): ACTIVE started if Nova left it stopped, STOPPED left
-   stopped, ERROR set back to ERROR (Masakari's rule);
+   (:data:`TARGETS`): ACTIVE (one the report recorded stopped is set back
+   to active just before its evacuation, so that Nova spawns it running;
+   started if Nova still left it stopped), STOPPED left stopped, ERROR set
+   back to ERROR (Masakari's rule);
 5. releases each reserved host that took an instance: it leaves every
    aggregate carrying ``failover_segment_reserved=true`` (Masakari's
    ``reserved=False``), first joining an aggregate of the same segment
@@ -267,11 +269,27 @@ class _Evacuation(moves.Move):
         self.restore = None
 
     def _request(self):
+        if self.target == 'ACTIVE' and \
+                self.server.get('OS-EXT-STS:vm_state') == 'stopped':
+            # Recorded stopped by the report, ACTIVE before it: set back
+            # to active first, so that Nova's evacuation (microversion
+            # 2.84) spawns it running instead of stopping it on its new
+            # host (one power-on fewer).  Only the database changes: the
+            # service is down, nothing runs it.  A run stopped right after
+            # this resumes from the report's kept state (resetState is an
+            # attempt's action).
+            self.compute.action(self.server_id,
+                                {'os-resetState': {'state': 'active'}})
         self.compute.action(self.server_id, {'evacuate': {}})
 
     def poll(self):
         if self.restore is not None:
             return self.restore.poll()
+        if not self._request_failed and self.compute.server(
+                self.server_id).get('OS-EXT-STS:task_state'):
+            # Rebuilding: one read per poll until the server settles; the
+            # migration record is read then.
+            return None
         return super().poll()
 
     def _poll(self, migration):

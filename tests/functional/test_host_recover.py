@@ -206,12 +206,18 @@ class ReservedHostRecoveryTest(_RecoverTest):
              'error': ('error', 'recovered', 's1-r')},
             {k: (v['from_state'], v['result'], v['to'])
              for k, v in results.items()}, err)
-        # States from before the failure: ACTIVE started (Nova's evacuate
-        # kept the reported-down one stopped), STOPPED stays, ERROR too.
+        # States from before the failure: ACTIVE (set back to active
+        # before its evacuation, so that Nova spawned it running), STOPPED
+        # stays, ERROR too (set back after the evacuation).
         self.assertEqual(('s1-r', 'ACTIVE'), self._state(active))
         self.assertEqual(('s1-r', 'SHUTOFF'), self._state(stopped))
         self.assertEqual(('s1-r', 'ERROR'), self._state(error))
-        self.assertIn('started', err)
+        self.assertEqual(['evacuate', 'resetState', 'host_down_reported'],
+                         [a['action'] for a in self.api.get_instance_actions(
+                             active['id'])][:3])
+        self.assertEqual(['resetState', 'evacuate', 'resetState'],
+                         [a['action'] for a in self.api.get_instance_actions(
+                             error['id'])][:3])
         # s1-r is no longer reserved, still in S1.
         self.assertEqual([], self._reserved_hosts())
         self.assertEqual(['S1'], self._segment_of('s1-r'))
