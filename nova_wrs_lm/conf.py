@@ -81,6 +81,17 @@ _OTHER_OPTS = [
              'interval and migration; the job itself is polled every 0.5 s '
              'without any read. 0: never re-read (the policy is fixed when '
              'the migration starts).'),
+    cfg.BoolOpt(
+        'recover_only_ha_enabled',
+        default=False,
+        help='When true, nova-wrs-lm host recover evacuates only the '
+             'instances of the failed host whose metadata HA_Enabled is '
+             'true (Masakari\'s tag, e.g. openstack server set --property '
+             'HA_Enabled=True); the others stay on the failed host, listed '
+             'as skipped. When false, every instance of the host is '
+             'evacuated. Read by the nova-wrs-lm command from the nova.conf '
+             'it is given (--config-file), else from the files oslo.config '
+             'finds for nova (/etc/nova/nova.conf, ...).'),
     cfg.FloatOpt(
         'failover_segment_weight_multiplier',
         default=10.0,

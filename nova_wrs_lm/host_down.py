@@ -14,7 +14,11 @@ transaction that:
    switched over (its record set to ``error``), or leaves it as it is and
    lists it as skipped with the reason;
 3. records, for each instance changed, an instance action and a fault
-   saying that the host was reported down.
+   saying that the host was reported down; the action carries an event
+   (:data:`nova_wrs_lm.recovery_state.EVENT`) whose ``details`` keep the
+   instance's ``vm_state`` and ``power_state`` from before the report, for
+   the recovery (``nova-wrs-lm host recover``,
+   :mod:`nova_wrs_lm.recovery_state`).
 
 When clearing a report, it first refuses (changing nothing) while
 ``done`` evacuations from the host remain, as Nova's os-services does.
@@ -52,6 +56,12 @@ than through Nova's objects:
   ``project_id``, ``start_time``, ``finish_time``, ``created_at``,
   ``updated_at``, ``deleted``), as
   ``InstanceAction.action_start`` would with the finish time set;
+* ``instance_actions_events``: one row inserted per action by ``INSERT
+  ... SELECT`` (``event``, ``action_id``, ``start_time``, ``finish_time``,
+  ``result``, ``host``, ``details``, ``created_at``, ``updated_at``,
+  ``deleted``), as ``InstanceActionEvent.event_finish`` would, joining
+  the actions just inserted (by ``request_id``, ``action`` and
+  ``start_time``) to their instances;
 * ``instance_faults``: rows inserted by ``INSERT ... SELECT``
   (``instance_uuid``, ``code``, ``message``, ``details``, ``host``,
   ``created_at``, ``deleted``), as
@@ -77,12 +87,13 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from nova_wrs_lm import host_down_rules as rules
+from nova_wrs_lm import recovery_state
 
 LOG = logging.getLogger(__name__)
 CONF = nova.conf.CONF
 
 #: Instance action recorded for every instance a report changes.
-ACTION = 'host_down_reported'
+ACTION = recovery_state.ACTION
 
 _COMPUTE = 'nova-compute'
 _TARGET_VM_STATES = {'stopped': vm_states.STOPPED, 'error': vm_states.ERROR}
@@ -370,6 +381,7 @@ def _report_in_cell(context, host, down, vm_state, now):
                 change.with_only_columns(*_action_values(context, now))),
         ).rowcount
         if count:
+            _keep_states(context, sess, host, change, now)
             sess.execute(sa.insert(models.InstanceFault).from_select(
                 _FAULT_COLUMNS,
                 change.with_only_columns(*_fault_values(host, vm_state,
@@ -391,6 +403,34 @@ def _report_in_cell(context, host, down, vm_state, now):
                 .values(status='error', updated_at=now)
                 .execution_options(synchronize_session=False))
         return services, count, changed, skipped, finalised
+
+
+def _keep_states(context, sess, host, change, now):
+    """One event per action just inserted, keeping the instance's
+    ``vm_state`` and ``power_state`` from before the report
+    (:mod:`nova_wrs_lm.recovery_state`), in the report's transaction: one
+    ``INSERT ... SELECT`` joining those actions to the instances
+    ``change`` selects (run before their ``UPDATE``)."""
+    action, instance = models.InstanceAction, models.Instance
+    event = models.InstanceActionEvent
+    details = (_value(recovery_state.details_prefix(), event.details) +
+               sa.func.coalesce(instance.vm_state, '') +
+               _value(recovery_state.POWER_STATE_SEPARATOR, event.details) +
+               sa.cast(sa.func.coalesce(instance.power_state, 0),
+                       sa.String(16)))
+    select = (change.with_only_columns(
+        _value(recovery_state.EVENT, event.event), action.id,
+        _value(now, event.start_time), _value(now, event.finish_time),
+        _value('Success', event.result), _value(host, event.host),
+        details, _value(now, event.created_at),
+        _value(now, event.updated_at), _value(0, event.deleted))
+        .join_from(instance, action, action.instance_uuid == instance.uuid)
+        .where(action.request_id == context.request_id,
+               action.action == ACTION, action.start_time == now,
+               action.deleted == 0))
+    sess.execute(sa.insert(event).from_select(
+        ('event', 'action_id', 'start_time', 'finish_time', 'result',
+         'host', 'details', 'created_at', 'updated_at', 'deleted'), select))
 
 
 def _on_host(query, host, vm_state):

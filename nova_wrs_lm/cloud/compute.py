@@ -46,7 +46,8 @@ class Compute:
                 from None
         if response.status_code not in ok:
             raise CloudError('%s %s: %s' % (method.upper(), url,
-                                            _fault(response)))
+                                            _fault(response)),
+                             status_code=response.status_code)
         if not response.content:
             return None
         return response.json()
@@ -64,6 +65,31 @@ class Compute:
     def update_service(self, service_id, **body):
         return self._call('put', '/os-services/%s' % service_id,
                           body)['service']
+
+    # -- host-down report (this package's os-hosts extension) ---------------
+
+    def report_host_down(self, host, down=True):
+        """``PUT /os-hosts/{host}`` with ``host_down_reported``: the
+        answer's ``host`` (service state, instances marked down and
+        skipped, cells)."""
+        return self._call('put', '/os-hosts/%s' % host,
+                          {'host_down_reported': bool(down)})['host']
+
+    # -- aggregates ---------------------------------------------------------
+
+    def aggregates(self):
+        """Every host aggregate (with ``hosts`` and ``metadata``)."""
+        return self._call('get', '/os-aggregates')['aggregates']
+
+    def aggregate_action(self, aggregate_id, body):
+        """``POST /os-aggregates/{id}/action`` (``add_host``,
+        ``remove_host``, ``set_metadata``); the aggregate."""
+        return self._call('post', '/os-aggregates/%s/action' % aggregate_id,
+                          body)['aggregate']
+
+    def create_aggregate(self, name):
+        return self._call('post', '/os-aggregates',
+                          {'aggregate': {'name': name}})['aggregate']
 
     # -- servers ------------------------------------------------------------
 
@@ -96,6 +122,14 @@ class Compute:
         """Every migration record of the server, oldest first."""
         found = self._call('get', '/os-migrations', params={
             'instance_uuid': server_id})['migrations']
+        return sorted(found, key=lambda m: m['id'])
+
+    def evacuations_from(self, host):
+        """Every evacuation migration record whose source is ``host``,
+        oldest first."""
+        found = self._call('get', '/os-migrations', params={
+            'source_compute': host,
+            'migration_type': 'evacuation'})['migrations']
         return sorted(found, key=lambda m: m['id'])
 
     def running_migration(self, server_id, migration_id):

@@ -3,7 +3,12 @@
 
 class CloudError(Exception):
     """The cloud, or something in it, could not be read; ``str()`` says
-    what and why, for the user."""
+    what and why, for the user.  ``status_code``: the HTTP status of the
+    API's answer, None when there was none."""
+
+    def __init__(self, message, status_code=None):
+        super().__init__(message)
+        self.status_code = status_code
 
 
 def connect(cloud=None):
