@@ -93,7 +93,7 @@ class _NovaMonitor(lm_monitor.MigrationMonitor):
 
     def __init__(self, guest, policy, *, driver, instance, migration,
                  on_migration_failure, post_copy, **kwargs):
-        super().__init__(guest, policy, instance_uuid=instance.uuid,
+        super().__init__(guest, policy, instance_uuid=_uuid(instance),
                          **kwargs)
         self._driver = driver
         self._instance = instance
@@ -176,6 +176,12 @@ def _why(result, policy, error):
     return text
 
 
+def _uuid(instance):
+    """The instance's UUID; None for what is not an instance (some of
+    Nova's tests pass a dict or None where Nova's code never reads it)."""
+    return getattr(instance, 'uuid', None)
+
+
 class LibvirtDriver(libvirt_driver.LibvirtDriver):
     """Nova's libvirt driver; each live migration follows its instance's
     resolved policy (see :mod:`nova_wrs_lm.resolver`)."""
@@ -203,7 +209,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
         live_migration() put in the table, or, where a step is entered
         without it (Nova's own tests call the steps directly), one made
         from the instance now and not kept (``tracked`` False)."""
-        record = self._wrs_migrations.get(instance.uuid)
+        record = self._wrs_migrations.get(_uuid(instance))
         if record is None:
             record = _Migration(instance_policy.resolve(instance, CONF),
                                 tracked=False)
@@ -265,7 +271,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
     # abort, so that the rollback that follows never errors the instance
     # (libvirt may report the aborted job as failed, not cancelled).
     def live_migration_abort(self, instance):
-        record = self._wrs_migrations.get(instance.uuid)
+        record = self._wrs_migrations.get(_uuid(instance))
         if record is not None:
             record.cancelled = True
         super().live_migration_abort(instance)
