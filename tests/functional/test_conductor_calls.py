@@ -64,3 +64,9 @@ class ConductorCallsTest(cloud.LibvirtTestCase):
         self.assertEqual(collections.Counter(stock),
                          collections.Counter(ours))
         self.assertEqual(len(stock), len(ours))
+        # The instance came with its flavor, system metadata and metadata
+        # (instance_policy warns about any it did not come with).
+        self.assertIn('Live migration policy: live_migration_timeout=300 '
+                      '(instance)', self.stdlog.logger.output)
+        self.assertNotIn('The instance came without',
+                         self.stdlog.logger.output)
