@@ -2,10 +2,13 @@
 # The whole test suite: installs what it needs (tools/bootstrap.sh), checks
 # style (ruff) and release notes (reno lint), then runs every test with
 # stestr: unit tests and functional tests in Nova's in-process cloud (in
-# parallel), then the real libvirt + QEMU integration tests (on their own:
-# Nova's functional tests monkey-patch eventlet in the processes that load
-# them; the integration tests skip with a reason where they cannot run),
-# then the deployment scenarios on a real cloud brought up on this machine
+# parallel), then Nova 34's own live-migration tests against our driver
+# (tools/run-nova-suite.py: a stestr run of their own, compared with the
+# list of expected differences; WRS_LM_SKIP_NOVA_SUITE=1 skips it), then
+# the real libvirt + QEMU integration tests (on their own: Nova's
+# functional tests monkey-patch eventlet in the processes that load them;
+# the integration tests skip with a reason where they cannot run), then
+# the deployment scenarios on a real cloud brought up on this machine
 # (tools/cloud.sh; skipped with a reason where the machine cannot, or with
 # WRS_LM_SKIP_DEPLOYMENT=1).
 set -euo pipefail
@@ -25,6 +28,15 @@ echo "== stestr: unit and functional tests"
 stestr run --concurrency "${WRS_LM_TEST_CONCURRENCY:-2}" \
     --exclude-regex '^tests\.(integration|deployment)\.' "$@" || status=$?
 stestr last --subunit > "$results/1.subunit" || true
+if [ -n "${WRS_LM_SKIP_NOVA_SUITE:-}" ]; then
+    echo "== Nova's own live-migration tests: skipped (WRS_LM_SKIP_NOVA_SUITE is set)"
+else
+    # Nova 34's tests against our driver, in a stestr run of their own,
+    # compared with tests/nova_suite/expected_differences.toml (it prints
+    # its own totals; doc/nova-tests.md).
+    echo "== stestr: Nova 34's own live-migration tests against our driver"
+    python tools/run-nova-suite.py || status=$?
+fi
 echo "== stestr: real libvirt + QEMU integration tests"
 stestr --test-path ./tests/integration run --serial "$@" || status=$?
 stestr last --subunit > "$results/2.subunit" || true

@@ -65,6 +65,17 @@ class _PolicyGuest:
     def __getattr__(self, name):
         return getattr(self._guest, name)
 
+    # It stands for the guest everywhere but migrate(): what Nova's code
+    # hands on (to get_updated_guest_xml, ...) compares equal to the
+    # guest it was given.
+    def __eq__(self, other):
+        if isinstance(other, _PolicyGuest):
+            other = other._guest
+        return self._guest == other
+
+    def __hash__(self):
+        return hash(self._guest)
+
     def migrate(self, destination, migrate_uri=None, migrate_disks=None,
                 destination_xml=None, flags=0, bandwidth=0, parallel=0):
         libvirt = libvirt_module.get()
@@ -93,7 +104,7 @@ class _NovaMonitor(lm_monitor.MigrationMonitor):
 
     def __init__(self, guest, policy, *, driver, instance, migration,
                  on_migration_failure, post_copy, **kwargs):
-        super().__init__(guest, policy, instance_uuid=instance.uuid,
+        super().__init__(guest, policy, instance_uuid=_uuid(instance),
                          **kwargs)
         self._driver = driver
         self._instance = instance
@@ -176,6 +187,12 @@ def _why(result, policy, error):
     return text
 
 
+def _uuid(instance):
+    """The instance's UUID; None for what is not an instance (some of
+    Nova's tests pass a dict or None where Nova's code never reads it)."""
+    return getattr(instance, 'uuid', None)
+
+
 class LibvirtDriver(libvirt_driver.LibvirtDriver):
     """Nova's libvirt driver; each live migration follows its instance's
     resolved policy (see :mod:`nova_wrs_lm.resolver`)."""
@@ -203,7 +220,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
         live_migration() put in the table, or, where a step is entered
         without it (Nova's own tests call the steps directly), one made
         from the instance now and not kept (``tracked`` False)."""
-        record = self._wrs_migrations.get(instance.uuid)
+        record = self._wrs_migrations.get(_uuid(instance))
         if record is None:
             record = _Migration(instance_policy.resolve(instance, CONF),
                                 tracked=False)
@@ -241,7 +258,7 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
         policy = instance_policy.resolve(instance, CONF)
         instance_policy.log(policy, instance)
         record = _Migration(policy)
-        self._wrs_migrations[instance.uuid] = record
+        self._wrs_migrations[_uuid(instance)] = record
 
         def recover(context, instance, dest, migrate_data=None, **kwargs):
             recover_method(context, instance, dest, migrate_data, **kwargs)
@@ -258,17 +275,37 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
             super().live_migration(context, instance, dest, post_method,
                                    recover, block_migration, migrate_data)
         finally:
-            self._wrs_migrations.pop(instance.uuid, None)
+            self._wrs_migrations.pop(_uuid(instance), None)
 
     # Wraps LibvirtDriver.live_migration_abort (Nova 34.0.0, called for
     # DELETE /servers/{id}/migrations/{id}): remembers the operator's
     # abort, so that the rollback that follows never errors the instance
     # (libvirt may report the aborted job as failed, not cancelled).
     def live_migration_abort(self, instance):
-        record = self._wrs_migrations.get(instance.uuid)
+        record = self._wrs_migrations.get(_uuid(instance))
         if record is not None:
             record.cancelled = True
         super().live_migration_abort(instance)
+
+    # Wraps LibvirtDriver._live_migration_copy_disk_paths (Nova 34.0.0):
+    # Nova leaves the volumes in the list of disks to copy (it does not
+    # look them up) when its global flags tunnel; here when the instance's
+    # policy does (the global flags never do).
+    def _live_migration_copy_disk_paths(self, context, instance, guest):
+        if not self._record(instance).policy.tunnel:
+            return super()._live_migration_copy_disk_paths(
+                context, instance, guest)
+        # Mirrors the rest of Nova 34.0.0's method, no device excluded.
+        disk_paths = []
+        device_names = []
+        for dev in guest.get_all_disks():
+            if dev.readonly or dev.shareable:
+                continue
+            if dev.source_type not in ["file", "block"]:
+                continue
+            disk_paths.append(dev.source_path)
+            device_names.append(dev.target_dev)
+        return (disk_paths, device_names)
 
     # Wraps LibvirtDriver._live_migration_operation (Nova 34.0.0): migrate()
     # gets the instance's flags (_PolicyGuest); an exception is kept for the
