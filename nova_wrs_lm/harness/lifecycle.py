@@ -16,10 +16,12 @@ Differences from a real nova-compute, on purpose:
 - Nova's STOPPED delay is ``delay`` seconds (default 1, Nova's is 15): the
   delay only decides when Nova's power-state sync runs, never whether it
   does;
-- fake libvirt reports every ``Domain.destroy()`` with STOPPED detail 0
-  (libvirt's SHUTDOWN); a real virDomainDestroy, which Nova's delete and
-  forced power-off call, reports DESTROYED, so the fixture reports that
-  (``destroy_detail``);
+- fake libvirt reports every end Nova makes (``Domain.destroy()``,
+  ``shutdown()``) with STOPPED detail 0 (libvirt's SHUTDOWN); Nova's
+  power-off, delete and hard reboot end in a virDomainDestroy, which real
+  libvirt reports as DESTROYED, so the fixture reports that
+  (``destroy_detail``): an end the rule must refuse by the instance's
+  state, not by libvirt's reason;
 - :meth:`end` ends a domain the way something outside Nova does (QEMU
   killed: detail FAILED), without going through ``destroy()``.
 """
