@@ -165,8 +165,10 @@ def recent_restarts(context, instance_uuid, window, now=None):
     ``window`` seconds."""
     now = now or timeutils.utcnow()
     since = now - datetime.timedelta(seconds=window)
+    # (Nova's changes-since filter looks at updated_at, which an action
+    # may not have: the start time is what counts.)
     actions = objects.InstanceActionList.get_by_instance_uuid(
-        context, instance_uuid, changes_since=since)
+        context, instance_uuid)
     return sum(1 for a in actions
                if a.action == ACTION and a.start_time is not None and
                timeutils.normalize_time(a.start_time) >= since)

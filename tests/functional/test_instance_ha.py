@@ -11,9 +11,9 @@ from unittest import mock
 
 from nova import context as nova_context
 from nova import objects
-from nova import utils
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.api import client
+from oslo_concurrency import lockutils
 
 from nova_wrs_lm.harness import cloud
 from nova_wrs_lm.harness import lifecycle
@@ -200,7 +200,8 @@ class NovaAskedTest(InstanceHATestBase):
         server = self._tagged()
         with mock.patch.object(instance_ha, 'why_not',
                                wraps=instance_ha.why_not) as why_not:
-            with utils.synchronized(server['id']):
+            # The lock utils.synchronized(uuid) takes (prefix 'nova-').
+            with lockutils.lock(server['id'], lock_file_prefix='nova-'):
                 self.events.end(server['id'], lifecycle.FAILED)
                 # The first look (without the lock) is done; the worker
                 # now waits for the lock.
