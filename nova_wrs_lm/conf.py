@@ -24,7 +24,8 @@ def _group():
     return cfg.OptGroup(
         GROUP,
         title='nova-wrs-lm options',
-        help='Per-instance live-migration policy and host-failure handling.')
+        help='Per-instance live-migration policy, host-failure handling '
+             'and instance HA restart.')
 
 
 def _table_opts():
@@ -104,6 +105,49 @@ _OTHER_OPTS = [
              'host by about 8, so keep this above the sum of the other '
              'weighers\' multipliers for the segment order to decide. 0 '
              'turns the weigher off.'),
+    # Instance HA (issue 17, doc/instance-ha.md); restart_all_instances is
+    # the spec table's default of the instance_ha setting.
+    cfg.StrOpt(
+        'ha_enabled_metadata_key',
+        default=spec_table.INSTANCE_HA.canonical(spec_table.INSTANCE),
+        help='Instance metadata key that tags an instance for instance HA: '
+             'when its value is true (a canonical boolean: true/false, '
+             'yes/no, on/off, 1/0; the API refuses any other value with a '
+             '400), wrs_lm.LibvirtDriver restarts the guest on its own host '
+             'when it ends without Nova asking (QEMU killed or crashed, a '
+             'guest panic, a virsh destroy from outside Nova). The default '
+             'is the key Masakari\'s instance monitor reads, so servers '
+             'tagged for Masakari (openstack server set --property '
+             'HA_Enabled=True) keep their meaning. Set the same value on '
+             'the API and compute nodes.'),
+    cfg.BoolOpt(
+        'restart_on_guest_shutdown',
+        default=False,
+        help='Whether instance HA also restarts a guest that shut itself '
+             'down from inside (poweroff in the guest; libvirt reports the '
+             'STOPPED event with reason "shutdown"). By default such an end '
+             'is the user\'s stop and Nova\'s behaviour stands (the '
+             'instance becomes SHUTOFF). A clean power-off that Nova asked '
+             'for (server stop) is never restarted, whatever this says.'),
+    cfg.IntOpt(
+        'restart_max_attempts',
+        default=3,
+        min=1,
+        help='Restarts of one instance that instance HA makes within '
+             '[wrs_lm] restart_window seconds. When the guest ends again '
+             'after that many restarts in the window, the instance is set '
+             'to ERROR with a fault saying how many restarts failed to keep '
+             'it running, and is left alone (a crash loop is not hidden by '
+             'endless restarts). Counted from the instance\'s ha-restart '
+             'instance actions, so the count survives a restart of '
+             'nova-compute.'),
+    cfg.IntOpt(
+        'restart_window',
+        default=600,
+        min=1,
+        help='Seconds over which instance HA counts the restarts of one '
+             'instance against [wrs_lm] restart_max_attempts: restarts '
+             'older than this no longer count.'),
 ]
 
 

@@ -43,12 +43,35 @@ _NAMESPACES = {
         'Auto-converge and tunnelling of live migrations. Set on a flavor '
         'or a server (server metadata overrides the flavor); image '
         'properties are not read.'),
+    (INSTANCE,): (
+        'OS::Compute::WRSInstanceHA',
+        'compute-wrs-instance-ha.json',
+        'Instance HA (nova-wrs-lm)',
+        'Restart of a guest that ended without Nova asking, on its own '
+        'host, by the wrs_lm libvirt driver. Set on a server (server '
+        'metadata); the key is the one Masakari\'s instance monitor reads.'),
+}
+
+#: Resource-type prefixes that differ for one namespace (its keys are not
+#: ``hw:wrs:`` ones): ``{namespace file: {source: prefix}}``.
+_PREFIXES = {
+    'compute-wrs-instance-ha.json': {INSTANCE: ''},
 }
 
 
-def _suffix(setting, source):
+def _resource_type(source, filename):
+    found = dict(_RESOURCE_TYPES[source])
+    prefix = _PREFIXES.get(filename, {}).get(source)
+    if prefix is not None:
+        found['prefix'] = prefix
+    if not found['prefix']:
+        del found['prefix']
+    return found
+
+
+def _suffix(setting, source, filename):
     key = setting.canonical(source)
-    prefix = _RESOURCE_TYPES[source]['prefix']
+    prefix = _resource_type(source, filename).get('prefix', '')
     if not key.startswith(prefix):
         raise ValueError('%s does not start with %s' % (key, prefix))
     return key[len(prefix):]
@@ -77,7 +100,7 @@ def namespaces():
         sources = tuple(s for s in SOURCES
                         if s in setting.keys)
         name, filename, display, description = _NAMESPACES[sources]
-        suffixes = {_suffix(setting, s) for s in sources}
+        suffixes = {_suffix(setting, s, filename) for s in sources}
         if len(suffixes) != 1:
             raise ValueError('%s has different names per source: %s' % (
                 setting.name, sorted(suffixes)))
@@ -88,7 +111,7 @@ def namespaces():
             'visibility': 'public',
             'protected': True,
             'resource_type_associations': [
-                dict(_RESOURCE_TYPES[s]) for s in sources],
+                _resource_type(s, filename) for s in sources],
             'properties': {},
         })
         doc['properties'][suffixes.pop()] = _property(setting)

@@ -108,12 +108,12 @@ class Policy:
             for name, choice in self.choices.items())
 
 
-def _candidates(setting, stores, strict, ignored):
+def _candidates(setting, stores, conf, strict, ignored):
     """Yield the valid value of each read source, canonical key first."""
     for source in setting.sources():
         store = stores.get(source) or {}
         found = None
-        for key in setting.keys[source]:
+        for key in setting.keys_in(source, conf):
             if key not in store:
                 continue
             raw = store[key]
@@ -141,7 +141,7 @@ def _candidates(setting, stores, strict, ignored):
 
 
 def _resolve_one(setting, stores, conf, strict, ignored):
-    candidates = list(_candidates(setting, stores, strict, ignored))
+    candidates = list(_candidates(setting, stores, conf, strict, ignored))
     # Candidates come in the precedence's order (Setting.sources()).
     picked = setting.precedence.pick(candidates)
     if picked is None:
@@ -173,3 +173,13 @@ def resolve(conf, flavor=None, image=None, instance=None, strict=False):
                                           ignored)
                for setting in spec_table.SETTINGS}
     return Policy(choices, tuple(ignored))
+
+
+def resolve_one(setting, conf, flavor=None, image=None, instance=None):
+    """The :class:`Choice` of one ``setting`` of the table (stored values:
+    an invalid one is ignored) and the :class:`Ignored` values, as
+    :func:`resolve` would make them."""
+    stores = {FLAVOR: flavor, IMAGE: image, INSTANCE: instance}
+    ignored = []
+    choice = _resolve_one(setting, stores, conf, False, ignored)
+    return choice, tuple(ignored)

@@ -118,8 +118,37 @@ TUNNEL = Setting(
     ),
 )
 
+INSTANCE_HA = Setting(
+    name='instance_ha',
+    title='Instance HA restart',
+    unit='boolean',
+    help=('Restart the guest on its own host when it ends without Nova '
+          'asking (QEMU killed or crashed, a guest panic, a virsh destroy '
+          'from outside Nova), as Masakari\'s instance monitor does for '
+          'HA_Enabled instances; see doc/instance-ha.md. Read by '
+          'wrs_lm.LibvirtDriver when the guest ends.'),
+    value=Boolean(),
+    keys={
+        INSTANCE: ('HA_Enabled',),
+    },
+    precedence=FirstSet((INSTANCE,)),
+    default=OwnOption(
+        name='restart_all_instances',
+        default=False,
+        help=('Whether wrs_lm.LibvirtDriver restarts a guest that ended '
+              'without Nova asking when its instance metadata does not set '
+              'the [wrs_lm] ha_enabled_metadata_key key (Masakari\'s '
+              '[instance_failure] process_all_instances). An instance whose '
+              'metadata sets the key to false is never restarted.')),
+    key_option='ha_enabled_metadata_key',
+    live_migration=False,
+)
+
 #: The table, in the order settings are reported.
-SETTINGS = (TIMEOUT, MAX_DOWNTIME, AUTO_CONVERGE, TUNNEL)
+SETTINGS = (TIMEOUT, MAX_DOWNTIME, AUTO_CONVERGE, TUNNEL, INSTANCE_HA)
+
+#: The settings of an instance's live-migration policy.
+LIVE_MIGRATION_SETTINGS = tuple(s for s in SETTINGS if s.live_migration)
 
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -148,13 +177,17 @@ def keys_changeable_during_migration():
             for key in setting.keys.get(INSTANCE, ())}
 
 
-def all_keys():
+def all_keys(conf=None):
     """Map every key of every source to its setting (for validation of
-    user input wherever it is given)."""
+    user input wherever it is given); with ``conf``, an instance key that
+    a ``[wrs_lm]`` option renames (``Setting.key_option``) is the one that
+    option names."""
     found = {}
     for setting in SETTINGS:
-        for keys in list(setting.keys.values()) + list(
-                setting.ignored.values()):
+        for source, keys in list(setting.keys.items()) + list(
+                setting.ignored.items()):
+            if source == INSTANCE and keys is setting.keys.get(source):
+                keys = setting.keys_in(INSTANCE, conf)
             for key in keys:
                 found[key] = setting
     return found

@@ -322,6 +322,25 @@ class Setting:
     #: are fixed when the migration starts (libvirt takes them with the
     #: job).
     changes_during_migration: bool = False
+    #: The ``[wrs_lm]`` option that names the instance-metadata key, when
+    #: a deployment may rename it (the canonical instance key of ``keys``
+    #: is that option's default); see :meth:`keys_in`.
+    key_option: str | None = None
+    #: Whether the setting is part of an instance's live-migration policy
+    #: (False: read by the driver for something else, e.g. instance HA).
+    live_migration: bool = True
+
+    def keys_in(self, source, conf=None):
+        """The keys of ``source`` as ``conf`` names them: the table's,
+        except that a setting with a ``key_option`` is read, in instance
+        metadata, from the key that option names (when ``conf`` has it)."""
+        keys = self.keys.get(source, ())
+        if (self.key_option and source == INSTANCE and conf is not None
+                and hasattr(conf, 'wrs_lm')):
+            configured = getattr(conf.wrs_lm, self.key_option, None)
+            if configured:
+                return (configured,)
+        return keys
 
     def message(self, key):
         """The whole 400 message for an invalid value of ``key``."""

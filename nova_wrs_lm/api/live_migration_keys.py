@@ -1,5 +1,6 @@
-"""Validation of the live-migration keys a user sends, in instance
-metadata and in flavor extra specs.
+"""Validation of the spec table's keys a user sends, in instance metadata
+(the live-migration keys and the instance-HA key) and in flavor extra
+specs.
 
 The rule and the message come from the spec table (``setting.parse``), so
 an invalid value gets the same 400 text from instance metadata, server
@@ -7,13 +8,14 @@ create/rebuild and flavor extra specs at every microversion as from the
 flavor validator Nova runs at 2.86 and later.
 """
 
+import nova.conf
+
+from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import InvalidValue
 
-# Instance metadata: every spelling of every source is checked, so a key
-# copied from a flavor or an image is not stored with a bad value either.
-_METADATA_KEYS = spec_table.all_keys()
+CONF = nova.conf.CONF
 # Flavor extra specs: the keys Nova's validators know (2.86 and later).
 _FLAVOR_KEYS = spec_table.keys_for(FLAVOR)
 
@@ -21,7 +23,10 @@ _FLAVOR_KEYS = spec_table.keys_for(FLAVOR)
 def metadata_error(metadata):
     """The message for the first invalid live-migration key of instance
     ``metadata`` (a dict from a request body), or None."""
-    return _first_error(metadata, _METADATA_KEYS)
+    # Every spelling of every source is checked, so a key copied from a
+    # flavor or an image is not stored with a bad value either; the
+    # instance-HA key as [wrs_lm] ha_enabled_metadata_key names it.
+    return _first_error(metadata, spec_table.all_keys(CONF))
 
 
 def extra_specs_error(extra_specs):

@@ -113,3 +113,23 @@ def restart_compute(cloud, host, driver):
     lingers), then for the new one to report."""
     stop_compute(cloud.lay, host)
     return start_compute(cloud, host, driver)
+
+
+def qemu_pid(lay, host, instance_name):
+    """The PID of the live QEMU process of domain ``instance_name`` (a
+    server's ``OS-EXT-SRV-ATTR:instance_name``) inside the libvirt host
+    of ``host``, or None; as seed 004's ``pgrep -f guest=NAME`` on that
+    hypervisor (the process's command line names the guest)."""
+    pid = libvirt_host(lay, host).qemu_pids().get(instance_name)
+    if pid is None:
+        return None
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            argv = f.read().split(b'\0')
+    except OSError:
+        return None
+    wanted = ('guest=%s' % instance_name).encode()
+    if not any(arg == wanted or arg.startswith(wanted + b',')
+               for arg in argv):
+        return None
+    return pid

@@ -14,10 +14,13 @@ import nova.conf
 from nova import exception
 from nova.virt.libvirt import driver as libvirt_driver
 from nova.virt.libvirt import migration as libvirt_migrate
+from nova.virt.libvirt import vif as libvirt_vif
 from oslo_log import log as logging
 
 from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
 from nova_wrs_lm.virt import downtime
+from nova_wrs_lm.virt import ha_host
+from nova_wrs_lm.virt import instance_ha
 from nova_wrs_lm.virt import instance_policy
 from nova_wrs_lm.virt import libvirt_module
 from nova_wrs_lm.virt import migration_flags
@@ -204,10 +207,38 @@ class LibvirtDriver(libvirt_driver.LibvirtDriver):
     monitor_poll_interval = 0.5
 
     # Wraps LibvirtDriver.__init__ (Nova 34.0.0): adds the table of running
-    # migrations (one entry per instance, nothing shared between them).
+    # migrations (one entry per instance, nothing shared between them), and
+    # for instance HA puts ha_host.Host (Nova's Host, with libvirt's STOPPED
+    # reason and the instance_ha.EventGate in front of its 15 s delay) in
+    # place of the Host Nova's __init__ made, with the same arguments, and
+    # the VIF driver Nova builds on it (the only object that keeps it).
     def __init__(self, virtapi, read_only=False):
         super().__init__(virtapi, read_only)
         self._wrs_migrations = {}
+        self._host = ha_host.Host(self._uri(), read_only,
+                                  lifecycle_event_handler=self.emit_event,
+                                  conn_event_handler=self._handle_conn_event)
+        self.vif_driver = libvirt_vif.LibvirtGenericVIFDriver(self._host)
+        self._wrs_ha = instance_ha.InstanceHA(self, CONF)
+        self._host.gate = instance_ha.EventGate(
+            self._host._nova_emit_delayed, self._wrs_ha.handle, CONF)
+
+    # Wraps LibvirtDriver.init_host (Nova 34.0.0): instance HA learns the
+    # compute's host name (the instances' host).
+    def init_host(self, host):
+        self._wrs_ha.host = host
+        super().init_host(host)
+
+    # Wraps LibvirtDriver.process_instances_at_startup (Nova 34.0.0, called
+    # by ComputeManager.init_host before _init_instance): a tagged ACTIVE
+    # instance whose guest died while nova-compute was not running is
+    # restarted here under the instance-HA rule, whatever [DEFAULT]
+    # resume_guests_state_on_host_boot says, so that _init_instance finds
+    # it running and no power-state sync stops it.
+    def process_instances_at_startup(self, context, instances):
+        instances = super().process_instances_at_startup(context, instances)
+        self._wrs_ha.at_startup(context, instances)
+        return instances
 
     # Replaces LibvirtDriver._handle_live_migration_tunnelled (Nova 34.0.0):
     # tunnelling is decided per instance (its default is this very option),

@@ -6,7 +6,9 @@ One guest at a time; scenarios 1-7 of doc/real-cloud.md."""
 import re
 import subprocess
 
+from nova_wrs_lm.realcloud import computes
 from nova_wrs_lm.realcloud import layout as L
+from nova_wrs_lm.realcloud import libvirt_hosts
 from tests.deployment import base
 from tests.deployment import cloud
 
@@ -17,6 +19,7 @@ def tearDownModule():
     cloud.release()
 
 TIMEOUT = 'hw:wrs:live_migration_timeout'
+HA = 'HA_Enabled'
 DOWNTIME = 'hw:wrs:live_migration_max_downtime'
 AUTO_CONVERGE = 'hw:wrs:live_migration_auto_converge'
 TUNNEL = 'hw:wrs:live_migration_tunnel'
@@ -349,3 +352,75 @@ class HostDownReportedTest(base.ScenarioTestCase):
                       interval=5)
         self.wait_for(lambda: self._service(host).state == 'up',
                       'the service up')
+
+
+def _boots(statuses):
+    """How many boots of the dirtier a console shows: its pass counter
+    starts again at each boot."""
+    passes = [p for p, _, _ in statuses]
+    return (1 if passes else 0) + sum(
+        1 for a, b in zip(passes, passes[1:], strict=False)
+        if b <= a)
+
+
+class InstanceHATest(base.ScenarioTestCase):
+    """Issue 17 (seed 004's "Instance Restart"): ``kill -9`` of the QEMU
+    process of a server, found as seed 004 finds it
+    (``OS-EXT-SRV-ATTR:instance_name``, then the QEMU process of that guest
+    inside its libvirt host)."""
+
+    def _kill_qemu(self, server):
+        """Kill -9 the server's QEMU process; return (host, old PID)."""
+        server = self.show(server)
+        host = self.host(server.compute_host)
+        pid = self.wait_for(
+            lambda: computes.qemu_pid(self.lay, host, server.instance_name),
+            'the QEMU process of %s' % server.instance_name)
+        libvirt_hosts.kill_pid(pid)
+        return host, pid
+
+    def _actions(self, server):
+        return [a for a in self.admin.compute.get(
+            '/servers/%s/os-instance-actions' % server.id).json()[
+                'instanceActions'] if a['action'] == 'ha-restart']
+
+    def test_killed_ha_enabled_guest_gets_a_new_qemu(self):
+        server = self.boot(metadata={HA: 'True'})
+        console = self.console(server)
+        console.wait_for_reports(2, timeout=base.WAIT)
+        size, boots = console.console_size(), _boots(console.statuses())
+        host, old = self._kill_qemu(server)
+        name = self.show(server).instance_name
+
+        def new_qemu():
+            pid = computes.qemu_pid(self.lay, host, name)
+            return pid if pid and pid != old else None
+        self.wait_for(new_qemu, 'a new QEMU process of %s' % name,
+                      interval=0.2)
+        shown = self.wait_status(server, 'ACTIVE')
+        self.wait_for(lambda: self.show(server).power_state == 1,
+                      'power state running')
+        self.assertEqual(host.name, shown.compute_host)
+        self.assertEqual('running', self.domain_state(host, server))
+        # The guest booted a second time (its console: the dirtier's
+        # counter starts again, or the file was started anew).
+        self.wait_for(lambda: (console.console_size() < size or
+                               _boots(console.statuses()) > boots),
+                      'a second boot on the console')
+        # ... and runs (reports after the kill).
+        self.assertKeepsRunning(
+            console, since=size if console.console_size() >= size else 0)
+        actions = self.wait_for(lambda: self._actions(server),
+                                'the ha-restart action')
+        self.assertEqual(1, len(actions))
+        self.assertEqual(1, len(self.compute_lines(
+            host, 'Instance HA: restarted the guest', server)))
+
+    def test_killed_untagged_guest_is_shutoff(self):
+        server = self.boot()
+        host, old = self._kill_qemu(server)
+        self.wait_status(server, 'SHUTOFF')
+        self.assertEqual('shut off', self.domain_state(host, server))
+        self.assertIsNone(computes.qemu_pid(
+            self.lay, host, self.show(server).instance_name))
+        self.assertEqual([], self._actions(server))

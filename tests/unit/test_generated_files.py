@@ -64,9 +64,10 @@ class MetadefsTest(testtools.TestCase):
             for assoc in doc['resource_type_associations']:
                 for prop in doc['properties']:
                     offered.setdefault(assoc['name'], set()).add(
-                        assoc['prefix'] + prop)
+                        assoc.get('prefix', '') + prop)
         self.assertEqual(
-            {s.canonical(FLAVOR) for s in spec_table.SETTINGS},
+            {s.canonical(FLAVOR) for s in spec_table.SETTINGS
+             if FLAVOR in s.keys},
             offered['OS::Nova::Flavor'])
         self.assertEqual(
             {s.canonical(INSTANCE) for s in spec_table.SETTINGS},

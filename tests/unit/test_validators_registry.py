@@ -13,7 +13,7 @@ class RegistryTest(testtools.TestCase):
 
     def test_every_flavor_key_and_alias_is_registered(self):
         for setting in spec_table.SETTINGS:
-            for key in setting.keys[FLAVOR]:
+            for key in setting.keys.get(FLAVOR, ()):
                 self.assertIn(key, validators.VALIDATORS)
                 self.assertEqual(
                     'nova_wrs_lm.extra_specs.validators',
