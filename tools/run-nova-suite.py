@@ -9,7 +9,9 @@ that live-migrate or evacuate) runs in a stestr run of its own, with
 ``nova.virt.libvirt.driver.LibvirtDriver`` for the unit tests).  The result
 is compared with tests/nova_suite/expected_differences.toml: the run fails
 when a test that is not listed fails, when a listed one passes (the list is
-stale) and when a selected test has no result.
+stale) and when a selected test has no result.  An unlisted failure is
+run once more, alone: one that passes then is reported as flaky (it does
+not fail the run); one that fails again does.
 
     tools/run-nova-suite.py [--stock] [--concurrency N] [--limit SECONDS]
                             [REGEX ...]
@@ -20,7 +22,9 @@ comparison then covers only what was selected.  See doc/nova-tests.md.
 """
 
 import argparse
+import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -129,8 +133,29 @@ def main(argv=None):
     last = subprocess.run(_stestr('last', '--subunit'), cwd=ROOT, env=env,
                           capture_output=True)
     results = compare.results_from_subunit(
-        __import__('io').BytesIO(last.stdout)) if finished else {}
+        io.BytesIO(last.stdout)) if finished else {}
     verdict = compare.compare(selected, results, expected)
+    retried = []
+    if finished and verdict.unexpected_failures:
+        # Nova's own functional tests can fail under CPU load in its test
+        # fixtures (seen: "Can't upgrade a READER transaction to a WRITER
+        # mid-transaction" in a cold migration, beside stress-ng). Each
+        # unexpected failure runs once more, alone; one that passes then
+        # is reported as flaky below, never hidden; one that fails again
+        # fails the run.
+        again = list(verdict.unexpected_failures)
+        print('== Nova suite: running the %d unexpected failure(s) once '
+              'more, serially' % len(again))
+        if _run(_stestr('run', '--serial', *['^%s$' % re.escape(test)
+                                             for test in again]),
+                env, args.limit, dump_dir):
+            last = subprocess.run(_stestr('last', '--subunit'), cwd=ROOT,
+                                  env=env, capture_output=True)
+            second = compare.results_from_subunit(io.BytesIO(last.stdout))
+            retried = [test for test in again
+                       if second.get(test) == compare.PASS]
+            results.update({test: compare.PASS for test in retried})
+            verdict = compare.compare(selected, results, expected)
 
     print('== Nova %s tests with %s driver: %d passed, %d skipped, %d '
           'expected failures (listed), %d unexpected failures, %d stale '
@@ -147,6 +172,8 @@ def main(argv=None):
     _print_list('STALE entries (listed, but passed: remove them)',
                 verdict.stale, expected)
     _print_list('WITHOUT a result', verdict.not_run)
+    _print_list('FLAKY: failed in the run, passed when run again alone',
+                retried)
     return 0 if verdict.ok and finished else 1
 
 
