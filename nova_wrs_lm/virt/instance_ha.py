@@ -283,8 +283,10 @@ class InstanceHA:
         try:
             instance.save(expected_vm_state=[vm_states.ACTIVE],
                           expected_task_state=[None])
-        except (exception.UnexpectedTaskStateError,
-                exception.UnexpectedVMStateError) as exc:
+        except exception.InstanceUpdateConflict as exc:
+            # (Nova 34's _instance_update raises InstanceUpdateConflict or
+            # a subclass: UnexpectedTaskStateError,
+            # UnexpectedDeletingTaskStateError for a delete.)
             # A user's operation was accepted during the restart: it runs
             # once the lock is released, and its own save sets the state.
             LOG.info('Instance HA: %s arrived during the restart; it '

@@ -384,12 +384,21 @@ class InstanceHATest(base.ScenarioTestCase):
             '/servers/%s/os-instance-actions' % server.id).json()[
                 'instanceActions'] if a['action'] == 'ha-restart']
 
+    def _finished(self, server):
+        """The ha-restart actions once each one's events have finished
+        (with success), or None."""
+        actions = self._actions(server)
+        for action in actions:
+            events = self.admin.compute.get(
+                '/servers/%s/os-instance-actions/%s' % (
+                    server.id, action['request_id'])).json()[
+                        'instanceAction'].get('events', [])
+            if not events or any(e.get('result') != 'Success'
+                                 for e in events):
+                return None
+        return actions or None
+
     def test_killed_ha_enabled_guest_gets_a_new_qemu(self):
-        # Issue 17, open: in the loaded run of 2026-12-02 the guest got its
-        # new QEMU process and the server was ACTIVE and running in Nova,
-        # but libvirt showed the restarted domain 'paused', not 'running'.
-        self.skipTest('issue 17: the restarted domain was seen paused on '
-                      'the real cloud; under investigation')
         server = self.boot(metadata={HA: 'True'})
         console = self.console(server)
         console.wait_for_reports(2, timeout=base.WAIT)
@@ -402,9 +411,13 @@ class InstanceHATest(base.ScenarioTestCase):
             return pid if pid and pid != old else None
         self.wait_for(new_qemu, 'a new QEMU process of %s' % name,
                       interval=0.2)
+        # The new QEMU process exists from the start of the restart, and
+        # libvirt shows the domain 'paused' (starting up) until QEMU is
+        # set up: the restart has ended when its action's event has.
+        actions = self.wait_for(lambda: self._finished(server),
+                                'the ha-restart action to finish')
         shown = self.wait_status(server, 'ACTIVE')
-        self.wait_for(lambda: self.show(server).power_state == 1,
-                      'power state running')
+        self.assertEqual(1, shown.power_state)
         self.assertEqual(host.name, shown.compute_host)
         self.assertEqual('running', self.domain_state(host, server))
         # The guest booted a second time (its console: the dirtier's
@@ -415,9 +428,8 @@ class InstanceHATest(base.ScenarioTestCase):
         # ... and runs (reports after the kill).
         self.assertKeepsRunning(
             console, since=size if console.console_size() >= size else 0)
-        actions = self.wait_for(lambda: self._actions(server),
-                                'the ha-restart action')
         self.assertEqual(1, len(actions))
+        self.assertEqual(1, len(self._actions(server)))
         self.assertEqual(1, len(self.compute_lines(
             host, 'Instance HA: restarted the guest', server)))
 

@@ -13,6 +13,7 @@ from nova import context as nova_context
 from nova import objects
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.api import client
+from nova.virt.libvirt import guest as guest_module
 from oslo_concurrency import lockutils
 
 from nova_wrs_lm.harness import cloud
@@ -215,6 +216,38 @@ class NovaAskedTest(InstanceHATestBase):
         self.assertEqual(2, why_not.call_count)
         self.assertFalse(self.events.running(server['id']))
         self.assertEqual([], self._ha_actions(server))
+
+    def test_delete_accepted_during_the_restart_applies_next(self):
+        # The API accepts a delete while the guest is being started again
+        # (the API takes no lock: it sets task_state 'deleting'); the
+        # restart's own save then conflicts, and the restart gives way:
+        # no error, the delete is what happens next.
+        server = self._tagged()
+        launch = guest_module.Guest.launch
+
+        def launch_while_deleting(guest, *args, **kwargs):
+            ctxt = nova_context.get_admin_context()
+            instance = objects.Instance.get_by_uuid(ctxt, server['id'])
+            instance.task_state = 'deleting'
+            instance.save()
+            return launch(guest, *args, **kwargs)
+
+        with mock.patch.object(guest_module.Guest, 'launch',
+                               launch_while_deleting):
+            self.events.end(server['id'], lifecycle.FAILED)
+            actions = self._wait_for_restarts(server, 1)
+        self.assertEqual(1, len(actions))
+        gave_way = 'arrived during the restart; it applies next'
+        failed = 'could not handle the end of the guest'
+        log = waits.until('the restart to end',
+                          lambda: (gave_way in self.stdlog.logger.output or
+                                   failed in self.stdlog.logger.output) and
+                          self.stdlog.logger.output)
+        self.assertNotIn(failed, log)
+        self.assertIn(gave_way, log)
+        instance = objects.Instance.get_by_uuid(
+            nova_context.get_admin_context(), server['id'])
+        self.assertEqual('deleting', instance.task_state)
 
 
 class GuestShutdownTest(InstanceHATestBase):
