@@ -67,7 +67,13 @@ def _table():
         '\nWithin one source a canonical key wins over its alias. Booleans '
         'accept what `oslo_utils.strutils.bool_from_string(strict=True)` '
         'accepts. A gate that stops a value from being applied is reported '
-        'with source `config` and its reason.\n')
+        'with source `config` and its reason.\n'
+        '\nImage properties are read from the instance\'s system metadata '
+        '(`image_<key>`), where Nova copies them at boot; for a server '
+        'booted from a volume they are the boot volume\'s '
+        '`volume_image_metadata` (Cinder\'s copy of the properties of the '
+        'image the volume was made from), which `explain --server` reports '
+        'with source `image (volume <id>)`.\n')
 
 
 def render():

@@ -37,6 +37,23 @@ class Explanation:
                 for key, value in sorted((self.stores.get(source) or {})
                                          .items())]
 
+    def label(self, source):
+        """How the report names ``source`` (``image (volume ID)`` for the
+        boot volume's image metadata of a volume-backed server)."""
+        if self.server is None:
+            return source
+        return self.server.source_label(source)
+
+    def input_rows(self):
+        """:meth:`inputs` with each source as the report names it."""
+        return [(self.label(source), key, value)
+                for source, key, value in self.inputs()]
+
+    def ignored_rows(self):
+        """``(source, key, value, why)`` of every value not used."""
+        return [(self.label(i.source), i.key, str(i.value),
+                 i.message or i.why) for i in self.policy.ignored]
+
     def rows(self):
         """``(setting, value, source, from)`` of every setting."""
         rows = []
@@ -48,10 +65,10 @@ class Explanation:
             if choice.reason:
                 where = '%s; wanted %s from %s' % (
                     choice.reason, setting.value.format(choice.requested),
-                    choice.requested_source)
+                    self.label(choice.requested_source))
             rows.append((setting.name,
                          setting.value.display(choice.value, setting.unit),
-                         choice.source, where))
+                         self.label(choice.source), where))
         return rows
 
     def as_dict(self):

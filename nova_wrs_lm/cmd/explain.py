@@ -62,9 +62,11 @@ def add_parser(commands):
         help='explain a built-in example flavor, image and server')
     parser.add_argument(
         '--server', metavar='NAME_OR_ID',
-        help='read the flavor extra specs, image properties and metadata '
-             'of this server through openstacksdk (clouds.yaml or OS_* '
-             'variables); --flavor-spec & co. then override what was read')
+        help='read the flavor extra specs, image properties (of a '
+             'volume-backed server: its boot volume\'s image metadata) and '
+             'metadata of this server through openstacksdk (clouds.yaml or '
+             'OS_* variables); --flavor-spec & co. then override what was '
+             'read')
     parser.add_argument(
         '--os-cloud', metavar='NAME', default=None,
         help='the clouds.yaml entry to use with --server (default: '
@@ -103,7 +105,7 @@ def _write_table(explanation, out):
         for note in server.notes:
             out.write('  note: %s\n' % note)
         out.write('\n')
-    given = explanation.inputs()
+    given = explanation.input_rows()
     if given:
         out.write('Input\n')
         out.write(text_table.render(given, ('source', 'key', 'value')) +
@@ -112,13 +114,11 @@ def _write_table(explanation, out):
     out.write(text_table.render(explanation.rows(),
                                 ('setting', 'value', 'source', 'from')) +
               '\n')
-    ignored = explanation.policy.ignored
+    ignored = explanation.ignored_rows()
     if ignored:
         out.write('\nNot used\n')
         out.write(text_table.render(
-            [(i.source, i.key, str(i.value), i.message or i.why)
-             for i in ignored],
-            ('source', 'key', 'value', 'why')) + '\n')
+            ignored, ('source', 'key', 'value', 'why')) + '\n')
     plan = explanation.libvirt
     out.write('\nApplied to libvirt\n')
     rows = [(name, 'set') for name in plan['flags_set']]

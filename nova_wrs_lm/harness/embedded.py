@@ -3,10 +3,10 @@
 :class:`EmbeddedCloud` runs :class:`nova_wrs_lm.harness.cloud.
 LibvirtTestCase` outside a test runner (the case only holds the fixtures),
 with the api-paste.ini carrying the ``wrs_lm`` filter and this package's
-scheduler plugins, several computes, a read-only image endpoint for
-openstacksdk, and Nova's log kept in memory (or streamed to stderr with
-``verbose``).  Its methods are the vocabulary of the demo's steps: each
-is one API call, or one wait for what Nova answers.
+scheduler plugins, several computes, read-only image and block-storage
+endpoints for openstacksdk, and Nova's log kept in memory (or streamed to
+stderr with ``verbose``).  Its methods are the vocabulary of the demo's
+steps: each is one API call, or one wait for what Nova answers.
 
 Nova's harness is imported by :meth:`EmbeddedCloud.start`, not on import:
 importing it monkey-patches the process with eventlet, which the other
@@ -125,6 +125,7 @@ class EmbeddedCloud:
                 outside_runner.started(case, verbose=self.verbose))
             self._stream_log()
             sdk.install_image_endpoint(case)
+            sdk.install_volume_endpoint(case)
             for host in self.hosts:
                 case.start_compute(hostname=host)
         except BaseException:
