@@ -152,10 +152,8 @@ def main(argv=None):
             last = subprocess.run(_stestr('last', '--subunit'), cwd=ROOT,
                                   env=env, capture_output=True)
             second = compare.results_from_subunit(io.BytesIO(last.stdout))
-            retried = [test for test in again
-                       if second.get(test) == compare.PASS]
-            results.update({test: compare.PASS for test in retried})
-            verdict = compare.compare(selected, results, expected)
+            verdict, retried = compare.with_second_run(
+                selected, results, expected, second)
 
     print('== Nova %s tests with %s driver: %d passed, %d skipped, %d '
           'expected failures (listed), %d unexpected failures, %d stale '

@@ -103,6 +103,20 @@ def compare(selected, results, expected):
     return verdict
 
 
+
+def with_second_run(selected, results, expected, second):
+    """The verdict once the unexpected failures of a run have run once
+    more (``second``: their results then), and the tests that passed the
+    second time (the flaky ones, reported, never hidden).  A test that
+    fails again, or has no result the second time, stays a failure."""
+    first = compare(selected, results, expected)
+    flaky = [test for test in first.unexpected_failures
+             if second.get(test) == PASS]
+    merged = dict(results)
+    merged.update({test: PASS for test in flaky})
+    return compare(selected, merged, expected), flaky
+
+
 def results_from_subunit(stream):
     """``{test id: status}`` from a subunit v2 byte stream (stestr's
     ``last --subunit``); a test that errored counts as failed."""

@@ -33,6 +33,28 @@ class CompareTest(testtools.TestCase):
         self.assertFalse(verdict.ok)
         self.assertEqual(['t.a'], verdict.unexpected_failures)
 
+    def test_failure_that_passes_when_run_again_is_flaky(self):
+        results = {'t.a': compare.PASS, 't.b': compare.FAIL,
+                   't.listed': compare.FAIL}
+        verdict, flaky = compare.with_second_run(
+            ['t.a', 't.b', 't.listed'], results, {'t.listed': DIFF},
+            {'t.b': compare.PASS})
+        self.assertTrue(verdict.ok)
+        self.assertEqual(['t.b'], flaky)
+        self.assertEqual(['t.a', 't.b'], verdict.passed)
+        self.assertEqual(['t.listed'], verdict.expected_failures)
+        # The first run's results are not rewritten.
+        self.assertEqual(compare.FAIL, results['t.b'])
+
+    def test_failure_that_fails_again_or_has_no_result_fails_the_run(self):
+        for second in ({'t.b': compare.FAIL}, {}):
+            verdict, flaky = compare.with_second_run(
+                ['t.a', 't.b'], {'t.a': compare.PASS, 't.b': compare.FAIL},
+                {}, second)
+            self.assertFalse(verdict.ok)
+            self.assertEqual([], flaky)
+            self.assertEqual(['t.b'], verdict.unexpected_failures)
+
     def test_listed_test_that_passes_is_stale(self):
         verdict = compare.compare(['t.listed'], {'t.listed': compare.PASS},
                                   {'t.listed': DIFF})
