@@ -174,16 +174,18 @@ class _Bench:
         return qemu, time.monotonic() - killed
 
     def nova_shutoff_once(self, server):
-        """Seconds from the kill until Nova's own driver makes the server
-        SHUTOFF (its delayed STOPPED event, then the sync's stop)."""
+        """(to QEMU, to SHUTOFF, to ACTIVE/running) when the engine acts
+        only once Nova's own driver has made the server SHUTOFF (its
+        delayed STOPPED event, then the sync's stop): the issue's
+        sequence, a start through the API after Nova's SHUTOFF."""
         killed, watch = self._kill(server)
-        watch._stop.set()
         _wait(lambda: self.compute.get_server(server).status == 'SHUTOFF',
               'SHUTOFF by Nova')
-        elapsed = time.monotonic() - killed
+        shutoff = time.monotonic() - killed
         self.compute.start_server(server)
+        qemu = watch.wait() - killed
         _wait(lambda: self._running(server), 'started again')
-        return elapsed
+        return qemu, shutoff, time.monotonic() - killed
 
     def figures(self, runs):
         found = {}
@@ -215,13 +217,21 @@ def _report(found, runs):
             label, _median([q for q, _ in values]),
             _median([a for _, a in values]),
             ', '.join('%.2f/%.2f' % v for v in values)))
-    print('  Nova driver alone: SHUTOFF after %.1f s (15 s STOPPED delay, '
-          'then the power-state sync)' % found['nova_shutoff'][0])
-    print('  ratio baseline / wrs_lm: new QEMU %.1fx, ACTIVE/running %.1fx '
-          '(goal >= 10x; guest running again within 2 s)' % (
-              _median([q for q, _ in base]) / _median([q for q, _ in ours]),
-              _median([a for _, a in base]) / _median([a for _, a in ours])))
-
+    chain = found['nova_shutoff'][0]
+    print('  %-30s new QEMU %6.2f s   ACTIVE/running %6.2f s   (SHUTOFF '
+          'by Nova after %.1f s: its 15 s STOPPED delay, then the '
+          'power-state sync)' % ('Nova SHUTOFF, then API start',
+                                 chain[0], chain[2], chain[1]))
+    q_ours = _median([q for q, _ in ours])
+    a_ours = _median([a for _, a in ours])
+    print('  ratio, engine acting at once (best case):  new QEMU %.1fx, '
+          'ACTIVE/running %.1fx' % (
+              _median([q for q, _ in base]) / q_ours,
+              _median([a for _, a in base]) / a_ours))
+    print('  ratio, after Nova\'s SHUTOFF (issue 17):   new QEMU %.1fx, '
+          'ACTIVE/running %.1fx' % (chain[0] / q_ours, chain[2] / a_ours))
+    print('  goal: >= 10x; the guest running again within 2 s of its '
+          'death (ours: %.2f s)' % a_ours)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
