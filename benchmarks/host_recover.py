@@ -52,6 +52,7 @@ from nova_wrs_lm.cmd import host as host_cmd  # noqa: E402
 from nova_wrs_lm.harness import cloud  # noqa: E402
 from nova_wrs_lm.harness import outside_runner  # noqa: E402
 from nova_wrs_lm.harness import sdk  # noqa: E402
+from nova_wrs_lm.harness import segments as declared  # noqa: E402
 from nova_wrs_lm.harness import settings  # noqa: E402
 from nova_wrs_lm.scheduler import segments  # noqa: E402
 
@@ -81,21 +82,12 @@ class _Bench(cloud.ApiTestCase):
             self._start_compute(host)
         return self.computes['src']
 
-    def _aggregate(self, name, hosts, metadata):
-        agg_id = self._create_aggregate(name)
-        for host in hosts:
-            self.api.add_host_to_aggregate(agg_id, host)
-        self.api.post_aggregate_action(
-            agg_id, {'set_metadata': {'metadata': metadata}})
-
     def test_bench(self):
         mode, wait = self.MODE
         self.flags(instances=-1, cores=-1, ram=-1, group='quota')
-        self._aggregate('S1', ('src', 'active', 'reserved'), {
-            segments.SEGMENT.name: 'S1',
-            segments.RECOVERY_METHOD.name: segments.RESERVED_HOST.name})
-        self._aggregate('S1-reserved', ['reserved'],
-                        {segments.RESERVED.name: 'true'})
+        declared.declare(self, 'S1', ('src', 'active'),
+                         reserved=('reserved',),
+                         method=segments.RESERVED_HOST)
         flavor = self._create_flavor(vcpu=1, memory_mb=128, disk=1,
                                      ephemeral=0)
         request = self._build_server(flavor_id=flavor, networks='none',

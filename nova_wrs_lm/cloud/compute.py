@@ -62,6 +62,11 @@ class Compute:
             raise CloudError('no nova-compute service on host %s' % host)
         return services[0]
 
+    def compute_services(self):
+        """Every ``nova-compute`` service (dicts), in one call."""
+        return self._call('get', '/os-services', params={
+            'binary': 'nova-compute'})['services']
+
     def update_service(self, service_id, **body):
         return self._call('put', '/os-services/%s' % service_id,
                           body)['service']
@@ -99,6 +104,20 @@ class Compute:
         while True:
             params = {'all_tenants': 1, 'host': host, 'limit': 1000,
                       'sort_key': 'created_at', 'sort_dir': 'asc'}
+            if marker:
+                params['marker'] = marker
+            page = self._call('get', '/servers/detail',
+                              params=params)['servers']
+            found.extend(page)
+            if len(page) < 1000:
+                return found
+            marker = page[-1]['id']
+
+    def all_servers(self):
+        """Every server of every project (details), in pages of 1000."""
+        found, marker = [], None
+        while True:
+            params = {'all_tenants': 1, 'limit': 1000}
             if marker:
                 params['marker'] = marker
             page = self._call('get', '/servers/detail',

@@ -18,5 +18,6 @@ starts its cloud.
   limit;
 - :mod:`.outside_runner`: a test case set up outside a test runner;
 - :mod:`.embedded`: the cloud as a context manager, the demo's vocabulary;
-- :mod:`.sdk`: openstacksdk against the in-process cloud.
+- :mod:`.sdk`: openstacksdk against the in-process cloud;
+- :mod:`.segments`: failover segments declared through Nova's API.
 """

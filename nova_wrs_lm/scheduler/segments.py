@@ -3,7 +3,9 @@
 The three metadata keys and the four recovery methods are declared once,
 below; the filter, the weigher and ``doc/scheduler.md`` read them from
 here.  Parsing never raises: a value that breaks its key's rule is logged
-(once) and treated as unset.
+(once) and treated as unset.  :class:`Segments` hands the same findings to
+a ``report`` callable instead when given one (``nova-wrs-lm segment``
+shows them as warnings).
 """
 
 import dataclasses
@@ -117,16 +119,24 @@ def _once(level, message, *args):
     LOG.log(level, text)
 
 
-def _read(aggregate, key):
+def log_once(level, text, aggregate=None, segment=None, host=None):
+    """The default ``report`` of the parsers: log ``text`` once.  The
+    keywords name what the finding is about (an aggregate object, a
+    segment name, a host name), for a ``report`` that sorts them."""
+    _once(level, '%s', text)
+
+
+def _read(aggregate, key, report=log_once):
     raw = aggregate.metadata.get(key.name)
     if raw is None:
         return None
     try:
         return key.parse(raw)
     except (ValueError, KeyError):
-        _once(logging.ERROR,
-              'Aggregate %s (id %s): %s=%r ignored: it must be %s.',
-              aggregate.name, aggregate.id, key.name, raw, key.rule)
+        report(logging.ERROR,
+               'Aggregate %s (id %s): %s=%r ignored: it must be %s.' % (
+                   aggregate.name, aggregate.id, key.name, raw, key.rule),
+               aggregate=aggregate)
         return None
 
 
@@ -147,23 +157,23 @@ class _Facts(ty.NamedTuple):
     reserved: bool
 
 
-def _facts(aggregate):
-    segment = _read(aggregate, SEGMENT)
-    method = _read(aggregate, RECOVERY_METHOD)
+def _facts(aggregate, report=log_once):
+    segment = _read(aggregate, SEGMENT, report)
+    method = _read(aggregate, RECOVERY_METHOD, report)
     if segment is None and method is not None:
-        _once(logging.ERROR,
-              'Aggregate %s (id %s): %s ignored: the aggregate has no %s.',
-              aggregate.name, aggregate.id, RECOVERY_METHOD.name,
-              SEGMENT.name)
-    return _Facts(segment, method, bool(_read(aggregate, RESERVED)))
+        report(logging.ERROR,
+               'Aggregate %s (id %s): %s ignored: the aggregate has no %s.'
+               % (aggregate.name, aggregate.id, RECOVERY_METHOD.name,
+                  SEGMENT.name), aggregate=aggregate)
+    return _Facts(segment, method, bool(_read(aggregate, RESERVED, report)))
 
 
-def _membership(host, names, reserved):
+def _membership(host, names, reserved, report=log_once):
     if not names:
         if reserved:
-            _once(logging.WARNING,
-                  'Host %s: %s=true has no effect: the host is in no '
-                  'failover segment.', host, RESERVED.name)
+            report(logging.WARNING,
+                   'Host %s: %s=true has no effect: the host is in no '
+                   'failover segment.' % (host, RESERVED.name), host=host)
         return NOT_IN_A_SEGMENT
     return Membership(frozenset(names), reserved)
 
@@ -191,15 +201,17 @@ class HostReader:
 class Segments:
     """Hosts, segments and recovery methods read from every aggregate.
 
-    Built once per request; lookups are then dictionary reads.
+    Built once per request; lookups are then dictionary reads.  What the
+    metadata gets wrong is logged once, or passed to ``report(level,
+    text, aggregate=, segment=, host=)`` (see :func:`log_once`).
     """
 
-    def __init__(self, aggregates):
+    def __init__(self, aggregates, report=log_once):
         segments_of = {}
         reserved = set()
         methods = {}
         for aggregate in aggregates:
-            facts = _facts(aggregate)
+            facts = _facts(aggregate, report)
             if facts.reserved:
                 reserved.update(aggregate.hosts)
             if facts.segment is None:
@@ -209,10 +221,11 @@ class Segments:
             found = methods.setdefault(facts.segment, set())
             if facts.method is not None:
                 found.add(facts.method)
-        self._methods = {name: _one_method(name, found)
+        self._methods = {name: _one_method(name, found, report)
                          for name, found in methods.items()}
         self._hosts = {
-            host: _membership(host, segments_of.get(host), host in reserved)
+            host: _membership(host, segments_of.get(host), host in reserved,
+                              report)
             for host in reserved.union(segments_of)}
 
     def of(self, host):
@@ -223,15 +236,26 @@ class Segments:
         """The :class:`RecoveryMethod` of ``segment``."""
         return self._methods.get(segment, DEFAULT_METHOD)
 
+    def names(self):
+        """Every segment an aggregate names, sorted (with or without
+        hosts)."""
+        return sorted(self._methods)
 
-def _one_method(segment, found):
+    def hosts(self, segment):
+        """The hosts of ``segment``, sorted."""
+        return sorted(host for host, found in self._hosts.items()
+                      if segment in found.segments)
+
+
+def _one_method(segment, found, report=log_once):
     if not found:
         return DEFAULT_METHOD
     if len(found) > 1:
-        _once(logging.ERROR,
-              'Failover segment %s: conflicting %s values (%s); using %s.',
-              segment, RECOVERY_METHOD.name,
-              ', '.join(sorted(m.name for m in found)), DEFAULT_METHOD.name)
+        report(logging.ERROR,
+               'Failover segment %s: conflicting %s values (%s); using %s.'
+               % (segment, RECOVERY_METHOD.name,
+                  ', '.join(sorted(m.name for m in found)),
+                  DEFAULT_METHOD.name), segment=segment)
         return DEFAULT_METHOD
     return next(iter(found))
 

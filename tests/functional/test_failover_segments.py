@@ -12,6 +12,7 @@ from nova import conf as nova_conf
 from nova import context as nova_context
 
 from nova_wrs_lm.harness import cloud
+from nova_wrs_lm.harness import segments as declared
 from nova_wrs_lm.harness import settings
 from nova_wrs_lm.scheduler import segments
 
@@ -47,29 +48,15 @@ class FailoverSegmentsTest(cloud.ApiTestCase):
                                         ephemeral=0, name='half')
         self.quarter = self._create_flavor(memory_mb=2048, vcpu=1, disk=1,
                                            ephemeral=0, name='quarter')
-        self.s1 = self._aggregate('S1', S1_HOSTS, {segments.SEGMENT.name:
-                                                   'S1'})
-        self._aggregate('S1-reserved', ['s1-r'],
-                        {segments.RESERVED.name: 'true'})
-        self._aggregate('S2', ['s2-a'], {segments.SEGMENT.name: 'S2'})
+        self.s1 = declared.declare(self, 'S1', ('s1-a', 's1-b'),
+                                   reserved=('s1-r',)).aggregate
+        declared.declare(self, 'S2', ('s2-a',))
         self.failed = set()
 
     # -- set-up through Nova's API ------------------------------------
 
-    def _aggregate(self, name, hosts, metadata):
-        agg_id = self._create_aggregate(name)
-        for host in hosts:
-            self.api.add_host_to_aggregate(agg_id, host)
-        self._set_metadata(agg_id, metadata)
-        return agg_id
-
-    def _set_metadata(self, agg_id, metadata):
-        self.api.post_aggregate_action(
-            agg_id, {'set_metadata': {'metadata': metadata}})
-
     def _recovery_method(self, method):
-        self._set_metadata(
-            self.s1, {segments.RECOVERY_METHOD.name: method.name})
+        declared.set_method(self, self.s1, method)
 
     def _boot(self, flavor, host=None, expected_state='ACTIVE'):
         return self._create_server(flavor_id=flavor, host=host,

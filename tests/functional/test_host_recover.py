@@ -23,6 +23,7 @@ from nova_wrs_lm import recovery_state
 from nova_wrs_lm.cmd import host as host_cmd
 from nova_wrs_lm.harness import cloud
 from nova_wrs_lm.harness import sdk
+from nova_wrs_lm.harness import segments as declared
 from nova_wrs_lm.harness import settings
 from nova_wrs_lm.host_ops import recover
 from nova_wrs_lm.scheduler import segments
@@ -60,34 +61,18 @@ class _RecoverTest(cloud.ApiTestCase):
                                         ephemeral=0, name='half')
         self.quarter = self._create_flavor(memory_mb=2048, vcpu=1, disk=1,
                                            ephemeral=0, name='quarter')
-        if self.RESERVED_CARRIES_SEGMENT:
-            self.s1 = self._aggregate('S1', ('s1-a', 's1-b'),
-                                      {segments.SEGMENT.name: 'S1'})
-            self.reserved = self._aggregate(
-                'S1-reserved', ['s1-r'], {segments.SEGMENT.name: 'S1',
-                                          segments.RESERVED.name: 'true'})
-        else:
-            self.s1 = self._aggregate('S1', S1_HOSTS,
-                                      {segments.SEGMENT.name: 'S1'})
-            self.reserved = self._aggregate(
-                'S1-reserved', ['s1-r'], {segments.RESERVED.name: 'true'})
-        self._aggregate('S2', ['s2-a'], {segments.SEGMENT.name: 'S2'})
+        s1 = declared.declare(
+            self, 'S1', ('s1-a', 's1-b'), reserved=('s1-r',),
+            reserved_carries_segment=self.RESERVED_CARRIES_SEGMENT)
+        self.s1, self.reserved = s1.aggregate, s1.reserved
+        declared.declare(self, 'S2', ('s2-a',))
         self.conn = sdk.connection(self.api_fixture)
         self.failed = set()
 
     # -- set-up through Nova's API ------------------------------------
 
-    def _aggregate(self, name, hosts, metadata):
-        agg_id = self._create_aggregate(name)
-        for host in hosts:
-            self.api.add_host_to_aggregate(agg_id, host)
-        self.api.post_aggregate_action(
-            agg_id, {'set_metadata': {'metadata': metadata}})
-        return agg_id
-
     def _recovery_method(self, method):
-        self.api.post_aggregate_action(self.s1, {'set_metadata': {
-            'metadata': {segments.RECOVERY_METHOD.name: method.name}}})
+        declared.set_method(self, self.s1, method)
 
     def _boot(self, name, flavor, host=FAILED, forced=False):
         server = self._create_server(
