@@ -15,12 +15,14 @@ from nova.api import wsgi as base_wsgi
 from nova.api.openstack import wsgi
 
 from nova_wrs_lm.api.handlers import flavor_extra_specs
+from nova_wrs_lm.api.handlers import history
 from nova_wrs_lm.api.handlers import os_hosts
 from nova_wrs_lm.api.handlers import server_metadata
 
 #: (method, path as Nova's router sees it, handler); the first match wins.
 _ROUTES = (
     ('PUT', '/os-hosts/{host_name}', os_hosts.update),
+    ('GET', '/os-wrs-lm-history', history.index),
     ('POST', '/servers', server_metadata.create_server),
     ('POST', '/servers/{server_id}/action', server_metadata.server_action),
     # The legacy route Nova 34 still serves with its servers controller

@@ -11,6 +11,7 @@ from nova.policies import base
 from oslo_policy import policy
 
 HOST_DOWN_REPORTED = 'wrs_lm:os-hosts:host_down_reported'
+HISTORY = 'wrs_lm:history'
 
 _RULES = [
     policy.DocumentedRuleDefault(
@@ -24,6 +25,16 @@ _RULES = [
             'external monitor that has fenced the host (OPNFV Doctor, '
             'Masakari, a VIM).'),
         operations=[{'method': 'PUT', 'path': '/os-hosts/{host_name}'}],
+        scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=HISTORY,
+        check_str=base.ADMIN,
+        description=(
+            'Read the history of the instances of a compute host, or of '
+            'one server (``nova-wrs-lm history``): their instance actions '
+            'and events, migrations and faults, whoever the project, and '
+            'the host\'s compute service state.'),
+        operations=[{'method': 'GET', 'path': '/os-wrs-lm-history'}],
         scope_types=['project']),
 ]
 

@@ -11,6 +11,8 @@ os-migrations from 2.59).  Every call raises
 when Nova refuses it.
 """
 
+import re
+
 from oslo_serialization import jsonutils
 
 from nova_wrs_lm.cloud.connection import CloudError
@@ -170,6 +172,29 @@ class Compute:
         """The server's instance actions, newest first."""
         return self._call('get', '/servers/%s/os-instance-actions'
                           % server_id)['instanceActions']
+
+    def history(self, host=None, server=None, since=None):
+        """``GET /os-wrs-lm-history`` (this package's API extension):
+        the ``events`` of the instances of ``host`` or of the server
+        ``server`` (an id) since ``since`` (ISO 8601 text), oldest
+        first."""
+        params = {k: v for k, v in (('host', host), ('server', server),
+                                    ('since', since)) if v is not None}
+        return self._call('get', '/os-wrs-lm-history',
+                          params=params)['events']
+
+    def servers_named(self, name):
+        """The servers (all projects, deleted ones too) whose name is
+        exactly ``name``."""
+        found = []
+        for deleted in (False, True):
+            params = {'all_tenants': 1, 'name': '^%s$' % re.escape(name)}
+            if deleted:
+                params['deleted'] = True
+            found.extend(s for s in self._call(
+                'get', '/servers', params=params)['servers']
+                if s.get('name') == name)
+        return found
 
     def action_events(self, server_id, request_id):
         return self._call('get', '/servers/%s/os-instance-actions/%s' % (

@@ -5,6 +5,7 @@ import sys
 
 from nova_wrs_lm.cmd import demo
 from nova_wrs_lm.cmd import explain
+from nova_wrs_lm.cmd import history
 from nova_wrs_lm.cmd import host
 from nova_wrs_lm.cmd import segment
 
@@ -18,6 +19,7 @@ def _parser():
     commands.required = True
     demo.add_parser(commands)
     explain.add_parser(commands)
+    history.add_parser(commands)
     host.add_parser(commands)
     segment.add_parser(commands)
     return parser

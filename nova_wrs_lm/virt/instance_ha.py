@@ -47,6 +47,7 @@ from nova.virt import event as virtevent
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from nova_wrs_lm import instance_actions
 from nova_wrs_lm import resolver
 from nova_wrs_lm import spec_table
 from nova_wrs_lm.virt import rollback
@@ -54,7 +55,7 @@ from nova_wrs_lm.virt import rollback
 LOG = logging.getLogger(__name__)
 
 #: The instance action of a restart (``openstack server event list``).
-ACTION = 'ha-restart'
+ACTION = instance_actions.HA_RESTART
 
 #: ``disabled_reason`` prefix of a host in maintenance (``nova-wrs-lm host
 #: drain --for maintenance`` sets it): no HA there (seed 003).

@@ -31,11 +31,16 @@ any, migration cancelled                    ACTIVE (Nova's)
 ==========================================  ==========================
 """
 
+import copy
+
 from nova import exception
 from nova import objects
 from nova.compute import utils as compute_utils
 from nova.compute import vm_states
 from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from nova_wrs_lm import instance_actions
 
 LOG = logging.getLogger(__name__)
 
@@ -89,4 +94,30 @@ def error_if_source_failed(context, instance, dest, why, prefixes):
     instance.task_state = None
     instance.save()
     compute_utils.add_instance_fault_from_exc(context, instance, fault)
+    _record(context, instance)
     return True
+
+
+def _record(context, instance):
+    """An ``error-after-rollback`` instance action with one event, after
+    the fault (so that the history reads the fault as its reason): Nova
+    records the live migration's action and its events, not that the
+    driver set the instance to ERROR."""
+    # Nova 34's InstanceAction.pack_action_start records the context's
+    # timestamp as the start: the migration's request context was made
+    # when the migration was asked, so a copy timed now.
+    context = copy.copy(context)
+    context.timestamp = timeutils.utcnow()
+    try:
+        objects.InstanceAction.action_start(
+            context, instance.uuid, instance_actions.ERROR_AFTER_ROLLBACK,
+            want_result=False)
+        with compute_utils.EventReporter(
+                context, instance_actions.ERROR_AFTER_ROLLBACK_EVENT,
+                instance.host, instance.uuid):
+            pass
+    except Exception:
+        # The instance is in ERROR with its fault: a record that cannot be
+        # written does not change that.
+        LOG.exception('Could not record the error-after-rollback action.',
+                      instance=instance)

@@ -107,7 +107,10 @@ class MaintenanceDrainTest(_HostCommandTest):
         self.assertEqual([], self.api.get_migrations())
 
 
-class FailureDrainTest(_HostCommandTest):
+class FailureDrainSetUp(_HostCommandTest):
+    """Four instances that can move (three ACTIVE, one STOPPED), one whose
+    live migration rolls back (``rb``), one no host can take (``aa``, in
+    an anti-affinity group with ``aa-peer`` on dest)."""
 
     def setUp(self):
         super().setUp()
@@ -133,6 +136,9 @@ class FailureDrainTest(_HostCommandTest):
                                        'os:scheduler_hints': {
                                            'group': group['id']}})
         return self._wait_for_state_change(server, 'ACTIVE')
+
+
+class FailureDrainTest(FailureDrainSetUp):
 
     def test_everything_that_can_move_moves_the_rest_errors(self):
         # An ERROR server that no move left there: skipped by the drain,
