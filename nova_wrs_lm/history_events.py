@@ -29,9 +29,12 @@ field                  rule
                        None
 ``result``             ``failed``: an event failed (Nova's ``Error``), or
                        the move's migration is ``failed``, ``error``,
-                       ``cancelled`` or ``reverted``; ``in progress``: an
-                       event has not finished, or the migration has not
-                       reached a final status; otherwise ``done``
+                       ``cancelled`` or ``reverted``; a move with its
+                       migration: ``done`` once that is ``completed``,
+                       ``done``, ``finished`` or ``confirmed``, else
+                       ``in progress``; without: ``in progress`` while an
+                       event has not finished (a move with no event: until
+                       its action has); otherwise ``done``
 ``reason``             failed: the failed event's details, else the fault
                        recorded during the action, else the migration's
                        status; ``evacuate``: the host-down report of the
@@ -198,8 +201,8 @@ def _result(action, migration):
     if migration is not None:
         if migration['status'] in MIGRATION_FAILED:
             return FAILED
-        if migration['status'] not in MIGRATION_DONE:
-            return IN_PROGRESS
+        return DONE if migration['status'] in MIGRATION_DONE else \
+            IN_PROGRESS
     if any(e['finish_time'] is None for e in events):
         return IN_PROGRESS
     if not events and action['finish_time'] is None and \

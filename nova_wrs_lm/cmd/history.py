@@ -17,11 +17,11 @@ import json
 import sys
 
 from nova_wrs_lm.cloud import connection
-from nova_wrs_lm.cmd import host as host_cmd
+from nova_wrs_lm.cmd import cloud_args
 from nova_wrs_lm.host_ops import history
 
 EXIT_UNKNOWN = 1
-EXIT_INVALID = host_cmd.EXIT_INVALID
+EXIT_INVALID = cloud_args.EXIT_INVALID
 
 
 def add_parser(commands):
@@ -36,7 +36,7 @@ def add_parser(commands):
     parser.add_argument('--since', metavar='TIME',
                         help='ISO 8601 (UTC when no offset is given) or a '
                              'time ago: 90m, 2h, 7d, 1w (default: 24h)')
-    host_cmd._common(parser)
+    cloud_args.add(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -48,7 +48,7 @@ def run(args, out=None, err=None, conn=None):
                   '--server ID|NAME (or both)\n')
         return EXIT_INVALID
     try:
-        found = history.read(host_cmd._compute(args, conn), host=args.host,
+        found = history.read(cloud_args.compute(args, conn), host=args.host,
                              server=args.server, since=args.since)
     except history.BadSince as exc:
         err.write('nova-wrs-lm history: error: %s\n' % exc)

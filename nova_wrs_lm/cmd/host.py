@@ -25,14 +25,14 @@ import sys
 
 from nova_wrs_lm import config_loader
 from nova_wrs_lm import text_table
-from nova_wrs_lm.cloud import compute as compute_api
 from nova_wrs_lm.cloud import connection
+from nova_wrs_lm.cmd import cloud_args
 from nova_wrs_lm.host_ops import drain
 from nova_wrs_lm.host_ops import enable
 from nova_wrs_lm.host_ops import recover
 
 EXIT_FAILED = 1
-EXIT_INVALID = 2
+EXIT_INVALID = cloud_args.EXIT_INVALID
 
 
 def add_parser(commands):
@@ -60,14 +60,14 @@ def add_parser(commands):
     cmd.add_argument('--dry-run', action='store_true',
                      help='print the plan (each instance, live or cold, or '
                           'why it is skipped) and change nothing')
-    _common(cmd)
+    cloud_args.add(cmd)
     cmd.set_defaults(run=run_drain)
 
     cmd = hosts.add_parser(
         'enable', help='enable a host and recover its instances left in '
                        'ERROR by a failed move', description=enable.__doc__)
     cmd.add_argument('host', metavar='HOST')
-    _common(cmd)
+    cloud_args.add(cmd)
     cmd.set_defaults(run=run_enable)
 
     cmd = hosts.add_parser(
@@ -83,7 +83,7 @@ def add_parser(commands):
     cmd.add_argument('--clear', action='store_true',
                      help='clear the report (host_down_reported: false): '
                           'the service is no longer forced down')
-    _common(cmd)
+    cloud_args.add(cmd)
     cmd.set_defaults(run=run_report_down)
 
     cmd = hosts.add_parser(
@@ -105,16 +105,9 @@ def add_parser(commands):
                      help='nova.conf to read [wrs_lm] '
                           'recover_only_ha_enabled from (repeatable; '
                           'default: the files oslo.config finds for nova)')
-    _common(cmd)
+    cloud_args.add(cmd)
     cmd.set_defaults(run=run_recover)
     return parser
-
-
-def _common(cmd):
-    cmd.add_argument('--format', choices=('table', 'json'), default='table')
-    cmd.add_argument('--os-cloud', metavar='NAME', default=None,
-                     help='the clouds.yaml entry (default: OS_CLOUD, else '
-                          'the OS_* variables)')
 
 
 def _positive(text):
@@ -139,16 +132,12 @@ def _write_json(report, out):
     out.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) + '\n')
 
 
-def _compute(args, conn):
-    return compute_api.Compute(conn or connection.connect(args.os_cloud))
-
-
 def run_drain(args, out=None, err=None, conn=None, **drain_kwargs):
     out, err = out or sys.stdout, err or sys.stderr
     try:
         job = drain.Drain(
-            _compute(args, conn), args.host, args.purpose, args.reason,
-            concurrency=args.concurrency,
+            cloud_args.compute(args, conn), args.host, args.purpose,
+            args.reason, concurrency=args.concurrency,
             progress=lambda line: err.write(line + '\n'), **drain_kwargs)
         report = job.run(dry_run=args.dry_run)
     except connection.CloudError as exc:
@@ -178,7 +167,7 @@ def run_enable(args, out=None, err=None, conn=None, **enable_kwargs):
     out, err = out or sys.stdout, err or sys.stderr
     try:
         report = enable.Enable(
-            _compute(args, conn), args.host,
+            cloud_args.compute(args, conn), args.host,
             progress=lambda line: err.write(line + '\n'),
             **enable_kwargs).run()
     except connection.CloudError as exc:
@@ -201,7 +190,7 @@ def run_enable(args, out=None, err=None, conn=None, **enable_kwargs):
 def run_report_down(args, out=None, err=None, conn=None, **_ignored):
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        answer = _compute(args, conn).report_host_down(
+        answer = cloud_args.compute(args, conn).report_host_down(
             args.host, down=not args.clear)
     except connection.CloudError as exc:
         _cloud_error('report-down', exc, err)
@@ -245,8 +234,9 @@ def run_recover(args, out=None, err=None, conn=None, **recover_kwargs):
         return EXIT_INVALID
     try:
         job = recover.Recover(
-            _compute(args, conn), args.host, concurrency=args.concurrency,
-            only_ha_enabled=only_ha, force=args.force,
+            cloud_args.compute(args, conn), args.host,
+            concurrency=args.concurrency, only_ha_enabled=only_ha,
+            force=args.force,
             progress=lambda line: err.write(line + '\n'), **recover_kwargs)
         report = job.run(dry_run=args.dry_run)
     except (connection.CloudError, recover.Refused) as exc:

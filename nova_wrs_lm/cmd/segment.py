@@ -23,12 +23,12 @@ import sys
 
 from nova_wrs_lm import text_table
 from nova_wrs_lm.cloud import connection
-from nova_wrs_lm.cmd import host as host_cmd
+from nova_wrs_lm.cmd import cloud_args
 from nova_wrs_lm.host_ops import segments_view
 from nova_wrs_lm.scheduler import segments
 
 EXIT_UNKNOWN = 1
-EXIT_INVALID = host_cmd.EXIT_INVALID
+EXIT_INVALID = cloud_args.EXIT_INVALID
 
 COLUMNS = ('name', 'reserved', 'on_maintenance', 'status', 'state',
            'instances')
@@ -44,12 +44,12 @@ def add_parser(commands):
     cmd = found.add_parser(
         'list', help='every failover segment, its recovery method, its '
                      'hosts')
-    host_cmd._common(cmd)
+    cloud_args.add(cmd)
     cmd.set_defaults(run=run, segment=None)
 
     cmd = found.add_parser('show', help='one failover segment')
     cmd.add_argument('segment', metavar='NAME')
-    host_cmd._common(cmd)
+    cloud_args.add(cmd)
     cmd.set_defaults(run=run)
     return parser
 
@@ -58,7 +58,7 @@ def run(args, out=None, err=None, conn=None):
     out, err = out or sys.stdout, err or sys.stderr
     command = 'show' if args.segment is not None else 'list'
     try:
-        view = segments_view.read(host_cmd._compute(args, conn),
+        view = segments_view.read(cloud_args.compute(args, conn),
                                   args.segment)
     except segments_view.UnknownSegment as exc:
         err.write('nova-wrs-lm segment %s: error: %s\n' % (command, exc))

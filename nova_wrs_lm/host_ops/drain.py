@@ -256,13 +256,8 @@ class Drain:
         if (server.get('OS-EXT-SRV-ATTR:host') == self.host and
                 server.get('status') != 'ERROR'):
             # Failed before the driver was involved (no valid host, a
-            # pre-check): ERROR, so that the conductor's fault shows.
-            try:
-                self.compute.action(outcome.id,
-                                    {'os-resetState': {'state': 'error'}})
-                self._say(outcome, 'set to ERROR (os-resetState)')
-            except CloudError as exc:
-                outcome.reason += '; could not set ERROR: %s' % exc
+            # pre-check).
+            moves.set_error(self.compute, outcome, self._say)
 
 
 def _service(service, was):

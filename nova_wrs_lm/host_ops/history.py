@@ -83,7 +83,7 @@ def parse_since(text, now=None):
 
 
 def _iso(value):
-    return value.strftime('%Y-%m-%dT%H:%M:%SZ')
+    return value.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
 def resolve_server(compute, text):

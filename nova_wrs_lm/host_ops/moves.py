@@ -30,6 +30,20 @@ class Done:
     aborted: bool = False
 
 
+def set_error(compute, outcome, say):
+    """``os-resetState`` to ERROR for the instance of ``outcome`` (an
+    outcome with ``id`` and ``reason``) whose move failed before Nova set
+    anything, so that the failure (the conductor's fault) shows on the
+    server; ``say(outcome, text)`` reports it, or the API's refusal is
+    added to the outcome's reason."""
+    try:
+        compute.action(outcome.id, {'os-resetState': {'state': 'error'}})
+    except CloudError as exc:
+        outcome.reason += '; could not set ERROR: %s' % exc
+        return
+    say(outcome, 'set to ERROR (os-resetState)')
+
+
 class Move:
     """Common part: the migration record this move created."""
 

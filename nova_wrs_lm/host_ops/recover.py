@@ -526,14 +526,8 @@ class Recover:
         if move.restore is None and server and \
                 server.get('status') != 'ERROR' and \
                 not server.get('OS-EXT-STS:task_state'):
-            # Refused before Nova set anything (a 409, ...): ERROR, so
-            # that the failure shows on the server.
-            try:
-                self.compute.action(outcome.id,
-                                    {'os-resetState': {'state': 'error'}})
-                self._say(outcome, 'set to ERROR (os-resetState)')
-            except CloudError as exc:
-                outcome.reason += '; could not set ERROR: %s' % exc
+            # Refused before Nova set anything (a 409, ...).
+            moves.set_error(self.compute, outcome, self._say)
 
     def _restore_all(self, pending):
         for server, outcome, target in pending:

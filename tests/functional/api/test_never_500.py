@@ -179,3 +179,30 @@ class PathBytesAndNestingTest(cloud.FilteredCloud):
             for method, uri in routes:
                 self._assert_json_fault(self._request(method, uri, body),
                                         400)
+
+
+_QUERY_VALUES = st.text(max_size=12) | st.sampled_from([
+    'compute', 'nowhere', '2026-12-01T08:00:00Z', '2026-13-01', '0001-01-01',
+    '9999-12-31T23:59:59+14:00', '00000000-0000-0000-0000-000000000000',
+    '1d', '', ' '])
+
+
+class HistoryQueryTest(cloud.FilteredCloud):
+    """``GET /os-wrs-lm-history``: any query is answered (200, 400 or 404,
+    a JSON fault), never a 500."""
+
+    @settings(max_examples=60, deadline=None, derandomize=True,
+              database=None, suppress_health_check=list(HealthCheck))
+    @given(query=st.lists(st.tuples(
+        st.sampled_from(['host', 'server', 'since', 'limit', 'host']),
+        _QUERY_VALUES), max_size=4))
+    def test_any_query_is_answered(self, query):
+        from urllib import parse
+        uri = 'os-wrs-lm-history?' + parse.urlencode(query)
+        response = self._request('GET', uri)
+        self.assertIn(response.status_code, (200, 400, 404),
+                      (uri, response.text))
+        self.assertEqual('application/json',
+                         response.headers['Content-Type'].split(';')[0])
+        if response.status_code == 200:
+            self.assertEqual(['events'], list(response.json()))

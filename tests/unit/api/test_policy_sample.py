@@ -31,8 +31,10 @@ class PolicySampleTest(test.NoDBTestCase):
                 'oslopolicy-sample-generator --namespace nova_wrs_lm '
                 '--output-file etc/nova/policy.yaml.sample')
 
-    def test_rule_defaults_to_admin(self):
-        [rule] = policies.list_rules()
-        self.assertEqual('wrs_lm:os-hosts:host_down_reported', rule.name)
-        self.assertEqual('rule:context_is_admin', rule.check_str)
-        self.assertTrue(rule.description)
+    def test_rules_default_to_admin(self):
+        rules = policies.list_rules()
+        self.assertEqual(['wrs_lm:os-hosts:host_down_reported',
+                          'wrs_lm:history'], [r.name for r in rules])
+        for rule in rules:
+            self.assertEqual('rule:context_is_admin', rule.check_str)
+            self.assertTrue(rule.description)
