@@ -168,6 +168,14 @@ class DrainHistoryTest(test_host_drain.FailureDrainSetUp):
             response = self.api.api_get('/os-wrs-lm-history' + query,
                                         check_response_status=[400])
             self.assertIn(text, response.body['badRequest']['message'])
+        # A member without the policy: 403, whatever the query.
+        member = self.api_fixture.api
+        member.microversion = 'latest'
+        response = member.api_get('/os-wrs-lm-history?host=src',
+                                  check_response_status=[403])
+        self.assertEqual(
+            "Policy doesn't allow wrs_lm:history to be performed.",
+            response.body['forbidden']['message'])
 
 
 class RecoveryHistoryTest(test_host_recover._RecoverTest):
