@@ -6,6 +6,9 @@ One guest at a time; scenarios 1-7 of doc/real-cloud.md."""
 import re
 import subprocess
 
+from nova_wrs_lm import instance_actions
+from nova_wrs_lm.cloud import compute as compute_api
+from nova_wrs_lm.host_ops import history
 from nova_wrs_lm.realcloud import computes
 from nova_wrs_lm.realcloud import layout as L
 from nova_wrs_lm.realcloud import libvirt_hosts
@@ -288,6 +291,21 @@ class DisabledSourceTest(base.ScenarioTestCase):
                       ('cancelled', 'error', 'failed'))
         self.assertEqual('running', self.domain_state(src, server))
 
+        # The history (MariaDB, uwsgi, Keystone): the failed migration and
+        # the driver's ERROR, each once, with the fault as the reason.
+        events = history.read(compute_api.Compute(self.admin),
+                              server=server.id).events
+        self.assertEqual(
+            ['create', 'live-migration',
+             instance_actions.ERROR_AFTER_ROLLBACK],
+            [e['action'] for e in events])
+        self.assertEqual(
+            [('failed', src.name), ('done', src.name)],
+            [(e['result'], e['host']) for e in events[1:]])
+        for event in events[1:]:
+            self.assertIn('rolled back to source host %s' % src.name,
+                          event['reason'])
+
 
 class HostDownReportedTest(base.ScenarioTestCase):
     """Scenario 7: ``PUT /os-hosts/{host}`` with host_down_reported
@@ -342,6 +360,20 @@ class HostDownReportedTest(base.ScenarioTestCase):
             server = self.wait_status(server, 'ACTIVE')
         self.assertEqual('running', self.domain_state(dst, server))
         self.assertKeepsRunning(self.console(server, dst.name))
+
+        # The history of the failed host: the report, the instance marked
+        # down, its evacuation, the service forced down now.
+        events = history.read(compute_api.Compute(self.admin),
+                              host=src.name).events
+        mine = [(e['action'], e['from_host'], e['to_host'], e['result'])
+                for e in events if e['server_id'] == server.id]
+        self.assertEqual(
+            [('host_down_reported', None, None, 'done'),
+             ('evacuate', src.name, dst.name, 'done')],
+            [m for m in mine if m[0] in ('host_down_reported', 'evacuate')])
+        self.assertEqual(
+            ['host reported down', 'service forced down'],
+            [e['action'] for e in events if e['server_id'] is None][:2])
 
     def _bring_back(self, host):
         """The host's compute restarts (and destroys the evacuated
