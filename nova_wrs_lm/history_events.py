@@ -212,9 +212,12 @@ def _result(action, migration):
 
 
 def _fault_during(faults, start, following):
+    """The first fault from ``start`` to ``following`` (the next
+    action's start), both included: MySQL and MariaDB keep Nova's times in
+    whole seconds, so a fault and the action after it may share one."""
     for fault in faults:
         if fault['created_at'] >= start and (
-                following is None or fault['created_at'] < following):
+                following is None or fault['created_at'] <= following):
             return fault['message']
     return None
 

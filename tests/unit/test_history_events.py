@@ -127,6 +127,21 @@ class MoveTest(testtools.TestCase):
             [(e['action'], e['result'], e['reason']) for e in events])
 
 
+    def test_times_in_whole_seconds_as_mariadb_keeps_them(self):
+        # The live migration, its fault and the driver's ERROR action in
+        # the same second: the fault is the reason of both.
+        faults = [{'instance_uuid': UUID, 'message': 'rolled back',
+                   'host': 'a', 'created_at': _at(0)}]
+        events = rules.build(_records(
+            [_action(1, 'live-migration', 0),
+             _action(2, instance_actions.ERROR_AFTER_ROLLBACK, 0)],
+            [_migration(10, 'live-migration', 0, 'error')], faults), NOW)
+        self.assertEqual(
+            [('live-migration', 'failed', 'rolled back'),
+             (instance_actions.ERROR_AFTER_ROLLBACK, 'done', 'rolled back')],
+            [(e['action'], e['result'], e['reason']) for e in events])
+
+
 class OtherActionTest(testtools.TestCase):
 
     def test_ha_restart_reason_is_libvirts_and_the_attempt(self):

@@ -21,6 +21,7 @@ import datetime
 import webob
 import webob.exc
 from nova import exception
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
@@ -56,6 +57,12 @@ def index(req):
                                   host=host, server=server)
     except history_db.NotFound as exc:
         raise webob.exc.HTTPNotFound(explanation=str(exc)) from None
+    except db_exc.DBError:
+        LOG.exception('History of host %s / server %s: the database read '
+                      'failed.', host, server)
+        raise webob.exc.HTTPServiceUnavailable(explanation=(
+            'The history could not be read: the cell database did not '
+            'answer. Try again.')) from None
     events = history_events.build(records, now, host=host)
     response = webob.Response(status=200, content_type='application/json',
                               charset='UTF-8')
