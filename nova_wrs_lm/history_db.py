@@ -9,11 +9,14 @@ Nova's tables read, from Nova 34.0.0 (``nova.db.main.models``; API
 database: ``host_mappings``, ``instance_mappings``, ``cell_mappings``
 through Nova's objects), with this module's own SQL, read only:
 
-* which instances: for a host, those whose ``instances.host`` it is,
-  those with a ``migrations`` row from or to it, and those with an
-  ``instance_actions_events`` row run on it (``host``), since the time
-  asked (the records of deleted instances included: Nova keeps them until
-  ``nova-manage db archive_deleted_rows``); for a server, that one;
+* which instances: for a host, those whose ``instances.host`` it is and
+  those with a ``migrations`` row from or to it since the time asked (the
+  records of deleted instances included: Nova keeps them until
+  ``nova-manage db archive_deleted_rows``); for a server, that one.  Not
+  by ``instance_actions_events.host``, which has no index: a scan of that
+  table on every call would grow with the cloud's whole history (so a
+  build rescheduled away from the host is listed under the host it ended
+  on);
 * of those: ``instances`` (name, project, user, host, deleted),
   ``instance_actions`` joined to their ``instance_actions_events``,
   ``migrations`` and ``instance_faults``, since the time asked;
@@ -121,9 +124,9 @@ def _read_in_cell(sess, since, host, server):
 
 def _uuids_of_host(sess, since, host):
     """Every instance the host's records name since ``since``: one
-    ``UNION`` query."""
+    ``UNION`` query, on indexed columns only (``instances.host``,
+    ``migrations.source_compute``/``dest_compute``)."""
     instance, migration = models.Instance, models.Migration
-    action, event = models.InstanceAction, models.InstanceActionEvent
     on_host = sa.select(instance.uuid).where(
         instance.host == host,
         sa.or_(instance.deleted == 0, instance.deleted_at >= since))
@@ -132,10 +135,7 @@ def _uuids_of_host(sess, since, host):
                migration.dest_compute == host),
         sa.or_(migration.created_at >= since, migration.updated_at >= since),
         migration.deleted == 0)
-    ran = sa.select(action.instance_uuid).join_from(
-        action, event, event.action_id == action.id).where(
-        event.host == host, event.start_time >= since, event.deleted == 0)
-    rows = sess.execute(sa.union(on_host, moved, ran)).all()
+    rows = sess.execute(sa.union(on_host, moved)).all()
     found = {row[0] for row in rows}
     if not found:
         exists = sess.execute(sa.select(models.Service.id).where(
