@@ -194,7 +194,8 @@ def report(context, host, down, instance_state='stopped', now=None):
     :param context: the caller's RequestContext (recorded in the actions)
     :param instance_state: ``stopped`` or ``error``
         (``[wrs_lm] host_down_instance_state``)
-    :param now: the time recorded (defaults to the current UTC time)
+    :param now: the time recorded (defaults to the current UTC time),
+        in whole seconds
     :raises nova.exception.ComputeHostNotFound: no compute service has
         that host name
     :raises EvacuationsNotCompleted: ``down=False`` while ``done``
@@ -203,7 +204,11 @@ def report(context, host, down, instance_state='stopped', now=None):
         ``report`` says what was done where)
     """
     vm_state = _TARGET_VM_STATES[instance_state]
-    now = now or timeutils.utcnow()
+    # Whole seconds: Nova's DateTime columns are DATETIME without
+    # fractional seconds on MySQL/MariaDB (which truncates or rounds what
+    # it stores), so that _keep_states' join on the action's start_time
+    # finds the actions this report inserted there as on SQLite.
+    now = (now or timeutils.utcnow()).replace(microsecond=0)
     cells = _cells_of(context, host)
     failed = {}
     if not down:
