@@ -155,6 +155,21 @@ class ForceDownTest(_HostWithServers):
         self.assertEqual(1, self._actions(self.active).count(
             'host_down_reported'))
 
+    def test_times_in_whole_seconds_as_mariadb_stores_them(self):
+        # MySQL and MariaDB keep Nova's DATETIME columns in whole seconds;
+        # the kept-state event is joined to its action by its start time,
+        # so the report records whole seconds (found on the real cloud,
+        # where the join missed and recover left an ACTIVE guest SHUTOFF).
+        self._report(True)
+        action = [a for a in self.api.get_instance_actions(
+            self.active['id']) if a['action'] == 'host_down_reported'][0]
+        self.assertRegex(action['start_time'], r'T\d\d:\d\d:\d\d(\.0+)?Z?$')
+        events = self.api.get_instance_action_details(
+            self.active['id'], action['request_id'])['events']
+        self.assertEqual(['wrs_lm_state_before_report'],
+                         [e['event'] for e in events])
+        self.assertEqual(action['start_time'], events[0]['start_time'])
+
     def test_concurrent_reports_mark_each_instance_once(self):
         extra = [self._on(HOST) for _ in range(3)]
         results = []
