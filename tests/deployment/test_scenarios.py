@@ -1,7 +1,9 @@
 """The product as a deployer runs it: a real cloud on this machine
 (``tools/cloud.sh``), nova-compute with ``wrs_lm.LibvirtDriver`` on real
 libvirtd + QEMU, requests through Keystone and the shipped api-paste.ini.
-One guest at a time; scenarios 1-7 of doc/real-cloud.md."""
+One guest at a time (two for a moment while an evacuation rebuilds a
+guest whose host was only reported down); scenarios 1-8 of
+doc/real-cloud.md."""
 
 import re
 import subprocess
@@ -9,6 +11,7 @@ import subprocess
 from nova_wrs_lm import instance_actions
 from nova_wrs_lm.cloud import compute as compute_api
 from nova_wrs_lm.host_ops import history
+from nova_wrs_lm.host_ops import recover
 from nova_wrs_lm.realcloud import computes
 from nova_wrs_lm.realcloud import layout as L
 from nova_wrs_lm.realcloud import libvirt_hosts
@@ -374,6 +377,46 @@ class HostDownReportedTest(base.ScenarioTestCase):
         self.assertEqual(
             ['host reported down', 'service forced down'],
             [e['action'] for e in events if e['server_id'] is None][:2])
+
+    def test_s8_report_down_then_recover(self):
+        # host report-down + host recover as the CLI runs them, on
+        # MariaDB: the state the report keeps brings the guest back
+        # ACTIVE (a report that kept none left it SHUTOFF).
+        server = self.boot()
+        src = self.host(self.show(server).compute_host)
+        dst = self.other_host(src.name)
+        compute = compute_api.Compute(self.admin)
+        self.assertEqual(1, compute.report_host_down(src.name)[
+            'instances_marked_down'])
+        self.addCleanup(self._enable, src)
+        self.addCleanup(self._bring_back, src)
+        report = recover.Recover(compute, src.name, poll_interval=1).run()
+        (outcome,) = report.instances
+        self.assertEqual(('active', 'recovered', dst.name),
+                         (outcome.from_state, outcome.result, outcome.to),
+                         report.as_dict())
+        shown = self.wait_status(server, 'ACTIVE')
+        self.assertEqual(dst.name, shown.compute_host)
+        self.assertEqual('running', self.domain_state(dst, shown))
+        service = self._service(src)
+        self.assertTrue(service.disabled_reason.startswith(
+            recover.REASON_PREFIX), service.disabled_reason)
+
+        events = history.read(compute, host=src.name).events
+        (evacuation,) = [e for e in events if e['action'] == 'evacuate']
+        self.assertEqual(
+            (server.id, src.name, dst.name, 'done',
+             'host %s reported down' % src.name),
+            (evacuation['server_id'], evacuation['from_host'],
+             evacuation['to_host'], evacuation['result'],
+             evacuation['reason']))
+
+    def _enable(self, host):
+        service = self._service(host)
+        resp = self.admin.compute.put(
+            '/os-services/%s' % service.id, json={'status': 'enabled'},
+            microversion='2.53', raise_exc=False)
+        self.assertEqual(200, resp.status_code, resp.text)
 
     def _bring_back(self, host):
         """The host's compute restarts (and destroys the evacuated
