@@ -63,9 +63,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+import _real_cloud_run as run  # noqa: E402
+
 from nova_wrs_lm.cloud import compute as compute_api  # noqa: E402
 from nova_wrs_lm.cloud.connection import CloudError  # noqa: E402
-from nova_wrs_lm.harness import waits  # noqa: E402
 from nova_wrs_lm.host_ops import recover  # noqa: E402
 from nova_wrs_lm.realcloud import computes  # noqa: E402
 from nova_wrs_lm.realcloud import deploy  # noqa: E402
@@ -83,10 +84,7 @@ RUNNING = 1  # Nova's power_state.RUNNING
 
 
 def _wait(predicate, what, timeout=WAIT, interval=POLL):
-    try:
-        return waits.until(what, predicate, limit=timeout, interval=interval)
-    except TimeoutError:
-        raise RuntimeError('timed out waiting for %s' % what) from None
+    return run.wait(predicate, what, timeout, interval)
 
 
 class _Bench:
@@ -345,19 +343,11 @@ def main():
                         help="Masakari's wait_period_after_service_update "
                              '(default %(default)s s)')
     args = parser.parse_args()
-    reason = deploy.unavailable()
-    if reason:
-        print('host_recover_real: cannot run here: %s' % reason)
-        return 0
-    t0 = time.monotonic()
-    print('machine: %d CPUs, load average at start %.2f %.2f %.2f' % (
-        (os.cpu_count() or 0,) + os.getloadavg()))
-    cloud = deploy.Cloud(say=lambda text: None)
-    owned = not all(row.pid for row in cloud.status())
-    cloud.up()
-    bench = _Bench(cloud)
-    found = {'ours': [], 'masakari': []}
-    try:
+    with run.cloud_for('host_recover_real') as cloud:
+        if cloud is None:
+            return 0
+        bench = _Bench(cloud)
+        found = {'ours': [], 'masakari': []}
         bench.warm(cloud.hosts[1])
         for _ in range(args.runs):
             for mode in ('masakari', 'ours'):
@@ -365,11 +355,6 @@ def main():
                 print('  %s: %.1f s' % (mode, found[mode][-1]['total']),
                       flush=True)
         _report(found, args.wait_period, args.runs)
-    finally:
-        if owned:
-            cloud.down()
-    print('machine: load average at end %.2f %.2f %.2f; total %.0f s' % (
-        os.getloadavg() + (time.monotonic() - t0,)))
     return 0
 
 

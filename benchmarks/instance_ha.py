@@ -39,7 +39,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from nova_wrs_lm.harness import waits  # noqa: E402
+import _real_cloud_run as run  # noqa: E402
+
 from nova_wrs_lm.realcloud import computes  # noqa: E402
 from nova_wrs_lm.realcloud import deploy  # noqa: E402
 from nova_wrs_lm.realcloud import identity  # noqa: E402
@@ -54,10 +55,7 @@ API_POLL = 0.1
 
 
 def _wait(predicate, what, timeout=WAIT, interval=API_POLL):
-    try:
-        return waits.until(what, predicate, limit=timeout, interval=interval)
-    except TimeoutError:
-        raise RuntimeError('timed out waiting for %s' % what) from None
+    return run.wait(predicate, what, timeout, interval)
 
 
 def _median(values):
@@ -242,25 +240,14 @@ def main():
     args = parser.parse_args()
     if not 1 <= args.runs <= 3:
         parser.error('--runs: 1 to 3 (the default restart_max_attempts)')
-    reason = deploy.unavailable()
-    if reason:
-        print('instance_ha: cannot run here: %s' % reason)
-        return 0
-    t0 = time.monotonic()
-    print('machine: %d CPUs, load average at start %.2f %.2f %.2f' % (
-        (os.cpu_count() or 0,) + os.getloadavg()))
-    cloud = deploy.Cloud(say=lambda text: None)
-    owned = not all(row.pid for row in cloud.status())
-    cloud.up()
-    bench = _Bench(cloud)
-    try:
-        _report(bench.figures(args.runs), args.runs)
-    finally:
-        bench.restart_computes(deploy.DRIVER)
-        if owned:
-            cloud.down()
-    print('machine: load average at end %.2f %.2f %.2f; total %.0f s' % (
-        os.getloadavg() + (time.monotonic() - t0,)))
+    with run.cloud_for('instance_ha') as cloud:
+        if cloud is None:
+            return 0
+        bench = _Bench(cloud)
+        try:
+            _report(bench.figures(args.runs), args.runs)
+        finally:
+            bench.restart_computes(deploy.DRIVER)
     return 0
 
 

@@ -36,8 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 import _filter_cost as filter_cost  # noqa: E402
+import _real_cloud_run as run  # noqa: E402
 
-from nova_wrs_lm.harness import waits  # noqa: E402
 from nova_wrs_lm.realcloud import deploy  # noqa: E402
 from nova_wrs_lm.realcloud import identity  # noqa: E402
 from nova_wrs_lm.realcloud import layout as L  # noqa: E402
@@ -51,10 +51,7 @@ BENCH_HOST = 'wrs-lm-bench-host'
 
 
 def _wait(predicate, what, timeout=WAIT, interval=0.2):
-    try:
-        return waits.until(what, predicate, limit=timeout, interval=interval)
-    except TimeoutError:
-        raise RuntimeError('timed out waiting for %s' % what) from None
+    return run.wait(predicate, what, timeout, interval)
 
 
 class _Bench:
@@ -309,31 +306,17 @@ def main():
     parser.add_argument('--full', action='store_true',
                         help='also the Doctor baseline at 10,000 rows')
     args = parser.parse_args()
-    reason = deploy.unavailable()
-    if reason:
-        print('real_cloud: cannot run here: %s' % reason)
-        return 0
-    t0 = time.monotonic()
-    print('machine: %d CPUs, load average at start %.2f %.2f %.2f' % (
-        (os.cpu_count() or 0,) + os.getloadavg()))
-    cloud = deploy.Cloud(say=lambda text: None)
-    owned = not all(row.pid for row in cloud.status())
-    start = time.monotonic()
-    cloud.up()
-    print('cloud up in %.0f s (%s)' % (time.monotonic() - start,
-                                      'started' if owned else 'running'))
-    bench = _Bench(cloud)
-    try:
-        _run(bench, args)
-    finally:
-        bench.remove_rows()
-        for host in cloud.hosts:
-            if cloud._driver(host) != deploy.DRIVER:
-                cloud.restart_compute(host, deploy.DRIVER)
-        if owned:
-            cloud.down()
-    print('machine: load average at end %.2f %.2f %.2f; total %.0f s' % (
-        os.getloadavg() + (time.monotonic() - t0,)))
+    with run.cloud_for('real_cloud') as cloud:
+        if cloud is None:
+            return 0
+        bench = _Bench(cloud)
+        try:
+            _run(bench, args)
+        finally:
+            bench.remove_rows()
+            for host in cloud.hosts:
+                if cloud._driver(host) != deploy.DRIVER:
+                    cloud.restart_compute(host, deploy.DRIVER)
     return 0
 
 
