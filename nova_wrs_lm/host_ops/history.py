@@ -18,6 +18,7 @@ import datetime
 import re
 
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 #: The window when ``--since`` is not given.
 DEFAULT_SINCE = datetime.timedelta(hours=24)
@@ -92,7 +93,6 @@ def resolve_server(compute, text):
 
     :raises UnknownServer: none, or several (their ids listed)
     """
-    from oslo_utils import uuidutils
     if uuidutils.is_uuid_like(text):
         return text
     found = compute.servers_named(text)

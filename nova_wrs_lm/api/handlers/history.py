@@ -18,18 +18,16 @@ the host's instances in a few queries.
 
 import datetime
 
-import webob
 import webob.exc
-from nova import exception
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
-from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from nova_wrs_lm import history_db
 from nova_wrs_lm import history_events
 from nova_wrs_lm.api import policies
+from nova_wrs_lm.api.handlers import responses
 
 LOG = logging.getLogger(__name__)
 
@@ -39,17 +37,7 @@ _PARAMETERS = ('host', 'server', 'since')
 
 
 def index(req):
-    context = req.environ.get('nova.context')
-    if context is None:
-        LOG.error('The wrs_lm filter must come after keystonecontext '
-                  'in the api-paste.ini pipeline.')
-        raise webob.exc.HTTPInternalServerError(
-            explanation='The API is misconfigured.')
-    try:
-        policies.authorize(context, policies.HISTORY)
-    except exception.Forbidden as exc:
-        raise webob.exc.HTTPForbidden(
-            explanation=exc.format_message()) from None
+    context = responses.authorized_context(req, policies.HISTORY)
     host, server, since = _parameters(req)
     now = timeutils.utcnow()
     try:
@@ -63,11 +51,8 @@ def index(req):
         raise webob.exc.HTTPServiceUnavailable(explanation=(
             'The history could not be read: the cell database did not '
             'answer. Try again.')) from None
-    events = history_events.build(records, now, host=host)
-    response = webob.Response(status=200, content_type='application/json',
-                              charset='UTF-8')
-    response.text = jsonutils.dumps({'events': events})
-    return response
+    return responses.json_response(
+        {'events': history_events.build(records, now, host=host)})
 
 
 def _parameters(req):

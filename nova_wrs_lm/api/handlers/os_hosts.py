@@ -3,11 +3,9 @@ report, answered at every microversion.  Any other os-hosts update goes to
 Nova's own controller."""
 
 import nova.conf
-import webob
 import webob.exc
 from nova import exception
 from oslo_log import log as logging
-from oslo_serialization import jsonutils
 from oslo_utils import strutils
 
 from nova_wrs_lm import conf  # noqa: F401 (registers [wrs_lm])
@@ -15,6 +13,7 @@ from nova_wrs_lm import host_down
 from nova_wrs_lm.api import policies
 from nova_wrs_lm.api import request_body
 from nova_wrs_lm.api import schemas
+from nova_wrs_lm.api.handlers import responses
 
 LOG = logging.getLogger(__name__)
 CONF = nova.conf.CONF
@@ -33,17 +32,7 @@ def update(req, host_name):
     # As Nova's os-services parses ``forced_down`` once its schema has
     # passed; the schema admits only spellings strict parsing accepts.
     down = strutils.bool_from_string(value, strict=True)
-    context = req.environ.get('nova.context')
-    if context is None:
-        LOG.error('The wrs_lm filter must come after keystonecontext '
-                  'in the api-paste.ini pipeline.')
-        raise webob.exc.HTTPInternalServerError(
-            explanation='The API is misconfigured.')
-    try:
-        policies.authorize(context, policies.HOST_DOWN_REPORTED)
-    except exception.Forbidden as exc:
-        raise webob.exc.HTTPForbidden(
-            explanation=exc.format_message()) from None
+    context = responses.authorized_context(req, policies.HOST_DOWN_REPORTED)
     try:
         report = host_down.report(
             context, host_name, down, CONF.wrs_lm.host_down_instance_state)
@@ -58,7 +47,7 @@ def update(req, host_name):
         # A cell's database failed: the message says which cells were
         # changed and that repeating the request completes the report.
         raise webob.exc.HTTPServiceUnavailable(explanation=str(exc)) from None
-    return _json_response({'host': {
+    return responses.json_response({'host': {
         'host': report.host,
         'host_down_reported': report.host_down_reported,
         'status': report.status,
@@ -66,9 +55,3 @@ def update(req, host_name):
         'instances_skipped': list(report.instances_skipped),
         'cells': [cell.as_dict() for cell in report.cells]}})
 
-
-def _json_response(body):
-    response = webob.Response(status=200, content_type='application/json',
-                              charset='UTF-8')
-    response.text = jsonutils.dumps(body)
-    return response
