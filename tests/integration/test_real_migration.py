@@ -15,6 +15,7 @@ import time
 import fixtures
 
 from nova_wrs_lm import spec_table
+from nova_wrs_lm.harness import waits
 from nova_wrs_lm.realcloud import libvirt_hosts as hosts
 from nova_wrs_lm.spec_types import FLAVOR
 from nova_wrs_lm.spec_types import IMAGE
@@ -204,12 +205,29 @@ class RealLiveMigrationTest(base.RealMigrationTestCase):
         # be migrated to it.
         self.dst.start()
         self.dst_conn = self._open(self.dst)
+        # A restarted libvirtd reconnects to the domains it had in a
+        # thread of its own after it answers: the transient incoming
+        # domain, whose QEMU is gone, is removed then, not before.
+        try:
+            waits.until('libvirtd to drop the incoming domain',
+                        lambda: not self._defined(self.dst_conn, test_guest),
+                        limit=60, interval=0.2)
+        except TimeoutError:
+            pass  # the assertion below says what is left
         self.assertNotOn(self.dst_conn, test_guest)
         self.assertEqual({}, self.dst.qemu_pids())
         again = self.migrate(test_guest, dom, policy)
         self.assertEqual(lm_monitor.COMPLETED, again.result.outcome)
         self.assertRunsOn(self.dst_conn, test_guest)
         self.assertNotOn(self.src_conn, test_guest)
+
+    @staticmethod
+    def _defined(conn, test_guest):
+        try:
+            conn.lookupByUUIDString(test_guest.uuid)
+        except libvirt.libvirtError:
+            return False
+        return True
 
 
 def _chosen(policy, setting):
